@@ -1,0 +1,148 @@
+"""The fixture chain: settings(tmp_path) → app → client, plus factories and signed-in helpers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from tripposter import create_app
+from tripposter.config import Settings
+from tripposter.db import upgrade
+from tripposter.models import Pupil, Role, Trip, User
+from tripposter.services.accounts import create_user
+from tripposter.web.database import session_factory
+
+PASSWORD = "correct-horse-battery"
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database upgraded to head once per run; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_db: Path) -> Settings:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    db = instance / "tripposter.sqlite3"
+    shutil.copy(migrated_db, db)
+    return Settings(
+        instance_path=instance,
+        secret_key="test-secret-key-not-for-production",
+        database_url=f"sqlite:///{db}",
+        testing=True,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    yield app
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """A session outside any request, for arranging data and checking results."""
+    with session_factory(app)() as session:
+        yield session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Factory:
+    """Builds users, pupils and trips straight into the database."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._n = 0
+
+    def user(self, role: Role = Role.OFFICE, *, email: str | None = None, password: str = PASSWORD) -> User:
+        self._n += 1
+        user = create_user(
+            self.session,
+            None,
+            email=email or f"{role.value}{self._n}@school.test",
+            display_name=f"{role.label} {self._n}",
+            role=role,
+            password=password,
+        )
+        self.session.commit()
+        return user
+
+    def pupil(self, first: str = "Sam", last: str = "Lee", *, photo: bool | None = True, klass: str = "6A") -> Pupil:
+        self._n += 1
+        pupil = Pupil(
+            external_id=f"P{self._n:05d}",
+            first_name=first,
+            last_name=last,
+            class_name=klass,
+            photo_consent=photo,
+            first_name_consent=photo,
+        )
+        self.session.add(pupil)
+        self.session.commit()
+        return pupil
+
+    def trip(self, lead: User, pupils: list[Pupil] | None = None, *, start: date | None = None, days: int = 2) -> Trip:
+        start = start or date.today()
+        trip = Trip(
+            name="Year 6 residential",
+            destination="Outdoor centre",
+            start_date=start,
+            end_date=start + timedelta(days=days),
+            lead_id=lead.id,
+            pupils=pupils or [],
+        )
+        self.session.add(trip)
+        self.session.commit()
+        return trip
+
+
+@pytest.fixture
+def make(db: Session) -> Factory:
+    return Factory(db)
+
+
+class AuthActions:
+    """Sign in and out through the real login form, CSRF token and all."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def token(self, path: str = "/auth/login") -> str:
+        html = self.client.get(path).get_data(as_text=True)
+        match = TOKEN.search(html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1) or match.group(2)
+
+    def login(self, user: User | str, password: str = PASSWORD) -> FlaskClient:
+        email = user if isinstance(user, str) else user.email
+        response = self.client.post(
+            "/auth/login", data={"email": email, "password": password, "csrf_token": self.token()}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return self.client
+
+    def post(self, path: str, data: dict | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
+        """POST a form with a fresh CSRF token from the signed-in session."""
+        return self.client.post(path, data={**(data or {}), "csrf_token": self.token("/")}, **kwargs)
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)

@@ -1,0 +1,155 @@
+"""The ``tripposter`` command: a Flask CLI group. Each command's body calls a service."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+from .db import alembic_config, upgrade
+from .models import Role
+from .services import accounts, demo, roster
+from .services.errors import ServiceError, ValidationError
+from .web.database import session_factory
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """tripposter: post school-trip photos safely. Run 'tripposter COMMAND --help' for details."""
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the commands to ``app.cli`` too, so ``flask --app wsgi`` offers the same ones."""
+    for command in (create_user, import_roster, seed_demo, db_group):
+        app.cli.add_command(command)
+    try:
+        from .commands.scrub import scrub_command
+    except ImportError:  # the pipeline is optional for the CLI to start
+        return
+    app.cli.add_command(scrub_command, "scrub")
+
+
+def _url() -> str:
+    return current_app.config["TRIPPOSTER_SETTINGS"].database_url
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="The address the person signs in with.")
+@click.option("--name", "display_name", required=True, help="Their name as staff see it.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--password", envvar="TRIPPOSTER_NEW_PASSWORD", help="Asked for if not given (safer).")
+def create_user(email: str, display_name: str, role: str, password: str | None) -> None:
+    """Add a staff account."""
+    password = password or getpass.getpass("Password (at least 10 characters): ")
+    with session_factory()() as session, session.begin():
+        try:
+            accounts.create_user(
+                session, None, email=email, display_name=display_name, role=Role(role), password=password
+            )
+        except ValidationError as exc:
+            raise click.ClickException(exc.user_message) from None
+    click.echo(f"Created {email} ({Role(role).label}).")
+
+
+@click.command("import-roster")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change and write nothing.")
+def import_roster(file: Path, dry_run: bool) -> None:
+    """Import the consent roster from a CSV FILE: every row or none."""
+    data = file.read_bytes()
+    with session_factory()() as session:
+        try:
+            preview = roster.preview_import(session, data)
+        except ServiceError as exc:
+            raise click.ClickException(exc.user_message) from None
+        for column in preview.parsed.missing_columns:
+            click.echo(f"missing column: {column}", err=True)
+        for line, problem in preview.parsed.errors:
+            click.echo(f"line {line}: {problem}", err=True)
+        if not preview.ok:
+            raise click.ClickException("Nothing was imported. Fix the problems above and try again.")
+        click.echo(f"{len(preview.new)} new, {len(preview.changed)} changed, {preview.unchanged} unchanged.")
+        click.echo(f"{preview.no_consent} pupils have no photo consent.")
+        if dry_run:
+            return
+        roster.apply_import(session, None, data)
+        session.commit()
+    click.echo("Imported.")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has users.")
+def seed_demo(if_empty: bool) -> None:
+    """Create a demo school: three staff, thirty pupils and a trip running today."""
+    with session_factory()() as session, session.begin():
+        if demo.has_users(session):
+            if if_empty:
+                click.echo("Demo data not added: the database already has users.")
+                return
+            raise click.ClickException("This database already has users, so no demo data was added.")
+        logins = demo.seed_demo(session)
+    click.echo("Demo school created. Sign in at http://127.0.0.1:5000 with:")
+    for login in logins:
+        click.echo(f"  {login.role.label:<14} {login.email:<22} {login.password}")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema commands (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the database to REVISION (default: head)."""
+    upgrade(_url(), revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the database to REVISION (for example -1)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(_url()), revision)
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Show the database's revision."""
+    from alembic import command
+
+    command.current(alembic_config(_url()))
+
+
+@db_group.command("history")
+def db_history() -> None:
+    """List the migrations."""
+    from alembic import command
+
+    command.history(alembic_config(_url()))
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True)
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    command.revision(alembic_config(_url()), message=message, autogenerate=autogenerate)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Typed settings, read from ``TRIPPOSTER_*`` environment variables and the instance folder.
+
+Secrets are never hard-coded: a missing ``SECRET_KEY`` is generated once into the instance
+folder (mode 0600) and read back on every later start, so sessions survive restarts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PREFIX = "TRIPPOSTER_"
+DEFAULT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+class SettingsError(ValueError):
+    """A setting is present but cannot be understood."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app needs to start. Tests build one directly; production reads the environment."""
+
+    instance_path: Path
+    secret_key: str
+    database_url: str
+    # Every byte a phone may send in one request; werkzeug answers 413 above it.
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_image_pixels: int = 50_000_000
+    posting_long_edge: int = 2000
+    cookie_secure: bool = True
+    ratelimit_storage_uri: str = "memory://"
+    login_rate_limit: str = "5 per minute"
+    queue_url: str = ""
+    testing: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def spool_path(self) -> Path:
+        """The private folder where photos wait, encrypted, for the minutes they exist."""
+        return self.instance_path / "spool"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``TRIPPOSTER_*`` variables (plus ``DATABASE_URL``), then overrides.
+
+        Raises:
+            SettingsError: a variable is set but malformed.
+        """
+        env = os.environ if environ is None else environ
+        instance = Path(env.get(PREFIX + "INSTANCE_PATH", str(DEFAULT_INSTANCE))).resolve()
+        values: dict[str, Any] = {"instance_path": instance}
+        for f in dataclasses.fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None or f.name in ("instance_path", "extra"):
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
+        if "database_url" not in values and env.get("DATABASE_URL"):
+            values["database_url"] = env["DATABASE_URL"]
+        values.update(overrides)
+        instance = Path(values["instance_path"])
+        values.setdefault("database_url", f"sqlite:///{instance / 'tripposter.sqlite3'}")
+        values.setdefault("secret_key", "")
+        if not values["secret_key"]:
+            values["secret_key"] = instance_secret(instance, "secret_key")
+        return cls(**values)
+
+
+def instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
+    """Return the secret stored as ``instance/<name>``, creating it (0600) on first use."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / name
+    try:
+        # O_EXCL: two processes starting at once must not each write a different key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text(encoding="ascii").strip()
+        if not value:
+            raise SettingsError(f"{path} is empty: delete it to have a new secret generated.") from None
+        return value
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        value = secrets.token_urlsafe(nbytes)
+        fh.write(value)
+    return value
+
+
+def _parse(name: str, kind: Any, raw: str) -> Any:
+    kind = str(kind)
+    try:
+        if kind == "bool":
+            if raw.strip().lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.strip().lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            return int(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {kind}.") from None
+    return raw

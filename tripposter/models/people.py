@@ -1,0 +1,58 @@
+"""Staff who sign in, and the role each one has."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+
+
+class Role(enum.StrEnum):
+    OFFICE = "office"
+    TRIP_LEAD = "trip_lead"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"office": "Office staff", "trip_lead": "Trip lead", "admin": "Senior leader"}[self.value]
+
+
+class User(Base):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda roles: [r.value for r in roles])
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Bumped to end every session of this user at once (sign out everywhere, lost phone).
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def has_role(self, *roles: Role) -> bool:
+        """True if the user holds one of ``roles``; a senior leader holds every role."""
+        return self.role is Role.ADMIN or self.role in roles
+
+    # Flask-Login's user interface, written out so the models need no Flask import.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        """The session's user key; the version part kills old cookies when it is bumped."""
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"

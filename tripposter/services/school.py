@@ -1,0 +1,106 @@
+"""The school's rules as data: read them, and let a senior leader change them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import WEEKDAYS, SchoolSettings, User
+from . import audit
+from .errors import ValidationError
+from .trips import HASHTAG
+
+HANDLE = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
+
+
+@dataclass(frozen=True)
+class SchoolInput:
+    name: str
+    timezone: str
+    # weekday key → (start, end); both None means no posting that day.
+    hours: dict[str, tuple[time | None, time | None]]
+    required_hashtags: str
+    first_names_allowed: bool
+    allowed_handles: str
+    banned_words: str
+    allow_blurred_without_consent: bool
+    retention_hours: int
+
+
+def get_school(session: Session) -> SchoolSettings:
+    """The school's settings, created with defaults the first time they are read."""
+    school = session.scalars(select(SchoolSettings).order_by(SchoolSettings.id)).first()
+    if school is None:
+        school = SchoolSettings()
+        session.add(school)
+        session.flush()
+    return school
+
+
+def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSettings:
+    """Check and store new settings.
+
+    Raises:
+        ValidationError: a field is wrong; nothing is changed.
+    """
+    errors: dict[str, str] = {}
+    if not data.name.strip():
+        errors["name"] = "Give the school's name."
+    if not valid_timezone(data.timezone):
+        errors["timezone"] = "Choose a time zone from the list, such as Europe/London."
+    for day, (start, end) in data.hours.items():
+        if (start is None) != (end is None):
+            errors[f"{day}_end"] = "Give both times, or leave both empty for no posting that day."
+        elif start and end and end <= start:
+            errors[f"{day}_end"] = "Posting must end after it starts."
+    tags = _words(data.required_hashtags)
+    if bad := [t for t in tags if not HASHTAG.match(t if t.startswith("#") else "#" + t)]:
+        errors["required_hashtags"] = f"\u201c{bad[0][:30]}\u201d is not a hashtag: use letters and digits only."
+    handles = _words(data.allowed_handles)
+    if bad := [h for h in handles if not HANDLE.match(h)]:
+        errors["allowed_handles"] = f"\u201c{bad[0][:30]}\u201d is not an X handle (up to 15 letters, digits or _)."
+    if not 1 <= data.retention_hours <= 24 * 14:
+        errors["retention_hours"] = "Choose between 1 hour and 14 days (336 hours)."
+    if errors:
+        raise ValidationError(errors)
+    school = get_school(session)
+    school.name, school.timezone = data.name.strip(), data.timezone
+    school.posting_hours = {day: _span(*data.hours.get(day, (None, None))) for day in WEEKDAYS}
+    school.required_hashtags = " ".join(t if t.startswith("#") else "#" + t for t in tags)
+    school.allowed_handles = " ".join(h if h.startswith("@") else "@" + h for h in handles)
+    school.banned_words = " ".join(w.lower() for w in _words(data.banned_words))
+    school.first_names_allowed = data.first_names_allowed
+    school.allow_blurred_without_consent = data.allow_blurred_without_consent
+    school.retention_hours = data.retention_hours
+    audit.record(session, actor, "school.updated", school)
+    return school
+
+
+def _span(start: time | None, end: time | None) -> list[str] | None:
+    return [start.strftime("%H:%M"), end.strftime("%H:%M")] if start and end else None
+
+
+def valid_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return "/" in name or name == "UTC"
+
+
+def timezone_choices() -> list[str]:
+    return sorted(z for z in available_timezones() if z.startswith(("Europe/", "UTC")))
+
+
+def _words(text: str) -> list[str]:
+    return SchoolSettings.split_words(text)
+
+
+def school_today(session: Session) -> date:
+    """Today's date where the school is, not where the server is."""
+    return datetime.now(ZoneInfo(get_school(session).timezone)).date()

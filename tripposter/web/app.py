@@ -1,0 +1,108 @@
+"""Build the Flask app: settings, extensions, the access check, blueprints, error pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, Response
+from flask_login import AnonymousUserMixin
+
+from ..config import Settings
+from ..models import Role, User
+from .access import enforce_access
+from .database import db_session, init_database
+from .errors import register_error_handlers
+from .extensions import csrf, limiter, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class Anonymous(AnonymousUserMixin):
+    def has_role(self, *_roles: object) -> bool:
+        return False
+
+
+def build_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(
+        "tripposter",
+        instance_path=str(settings.instance_path),
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.update(
+        TRIPPOSTER_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        # One photo plus the multipart envelope around it.
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
+        # Room for a school-sized roster travelling back with its import confirmation.
+        MAX_FORM_MEMORY_SIZE=4 * 1024 * 1024,
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="tripposter_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    init_database(app, settings)
+    # The access check runs before CSRF, so an anonymous visitor is sent to sign in, not told of tokens.
+    app.before_request(enforce_access)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+    register_error_handlers(app)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["Role"] = Role
+    from ..cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    # Strong protection ends the session if the address or browser changes (see README for phones).
+    login_manager.session_protection = "strong"
+    login_manager.anonymous_user = Anonymous
+
+    @login_manager.user_loader
+    def load_user(key: str) -> User | None:
+        user_id, _, version = key.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db_session().get(User, int(user_id))
+        if user is None or not user.is_active or user.session_version != int(version):
+            return None  # disabled, or signed out everywhere: the old cookie is dead
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import auth, home, roster, school, trips, users
+
+    for module in (auth, home, roster, school, trips, users):
+        app.register_blueprint(module.bp)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

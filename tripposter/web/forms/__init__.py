@@ -1,0 +1,1 @@
+"""WTForms classes: they parse and type the input; the services decide what is allowed."""

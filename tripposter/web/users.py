@@ -1,0 +1,83 @@
+"""Staff accounts, managed by senior leaders."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..models import Role, User
+from ..services import accounts
+from ..services.errors import ServiceError, ValidationError
+from .access import roles
+from .database import db_session
+from .forms.admin import ActionForm, UserForm
+from .forms_util import show_errors
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+def _user(user_id: int) -> User:
+    user = db_session().get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/")
+@roles(Role.ADMIN)
+def index() -> str:
+    users = db_session().scalars(select(User).order_by(User.is_active.desc(), User.display_name))
+    return render_template("users/index.html", users=list(users), action=ActionForm())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def create() -> Response | str:
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                db_session(),
+                current_user,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                role=Role(form.role.data),
+                password=form.password.data or "",
+            )
+        except ValidationError as exc:
+            show_errors(form, exc)
+        else:
+            db_session().commit()
+            flash(f"{user.display_name} can now sign in as {user.role.label.lower()}.", "success")
+            return redirect(url_for("users.index"))
+    return render_template("users/new.html", form=form)
+
+
+@bp.route("/<int:user_id>/active", methods=["POST"])
+@roles(Role.ADMIN)
+def toggle_active(user_id: int) -> Response:
+    user = _user(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            accounts.set_active(db_session(), current_user, user, not user.is_active)
+        except ServiceError as exc:
+            flash(exc.user_message, "error")
+        else:
+            db_session().commit()
+            state = "enabled" if user.is_active else "disabled, and signed out everywhere"
+            flash(f"{user.display_name}'s account is {state}.", "success")
+    return redirect(url_for("users.index"))
+
+
+@bp.route("/<int:user_id>/reset-password", methods=["POST"])
+@roles(Role.ADMIN)
+def reset_password(user_id: int) -> Response | str:
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    password = accounts.reset_password(db_session(), current_user, user)
+    db_session().commit()
+    # Shown once, on this page only: it is never stored in plain text or flashed into the session.
+    return render_template("users/reset_done.html", user=user, password=password)
