@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from .db import alembic_config, upgrade
 from .models import Role
@@ -48,6 +48,7 @@ def _url() -> str:
 @click.option("--name", "display_name", required=True, help="Their name as staff see it.")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--password", envvar="TRIPPOSTER_NEW_PASSWORD", help="Asked for if not given (safer).")
+@with_appcontext
 def create_user(email: str, display_name: str, role: str, password: str | None) -> None:
     """Add a staff account."""
     password = password or getpass.getpass("Password (at least 10 characters): ")
@@ -64,6 +65,7 @@ def create_user(email: str, display_name: str, role: str, password: str | None) 
 @click.command("import-roster")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would change and write nothing.")
+@with_appcontext
 def import_roster(file: Path, dry_run: bool) -> None:
     """Import the consent roster from a CSV FILE: every row or none."""
     data = file.read_bytes()
@@ -89,6 +91,7 @@ def import_roster(file: Path, dry_run: bool) -> None:
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has users.")
+@with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Create a demo school: three staff, thirty pupils and a trip running today."""
     with session_factory()() as session, session.begin():
@@ -103,7 +106,7 @@ def seed_demo(if_empty: bool) -> None:
         click.echo(f"  {login.role.label:<14} {login.email:<22} {login.password}")
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_group() -> None:
     """Database schema commands (Alembic)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from ..models import Role, Trip
 from ..services import roster, trips
@@ -58,7 +59,7 @@ def _edit(trip: Trip | None) -> Response | str:
         form.staff_ids.data = [u.id for u in trip.staff]
         form.pupil_ids.data = [p.id for p in trip.pupils]
     leads = trips.eligible_leads(session)
-    form.lead_id.choices = [(0, "Choose a teacher")] + [(u.id, u.display_name) for u in leads]
+    form.lead_id.choices = [SelectChoice("0", "Choose a teacher")] + [SelectChoice(str(u.id), u.display_name) for u in leads]
     if form.validate_on_submit():
         data = trips.TripInput(
             name=form.name.data or "",

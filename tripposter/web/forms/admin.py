@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ...models import WEEKDAYS, Role
@@ -16,7 +26,7 @@ DAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "F
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter an email address."), Length(max=254)])
     display_name = StringField("Name", validators=[DataRequired("Enter the person's name."), Length(max=120)])
-    role = SelectField("Role", choices=[(r.value, r.label) for r in Role], validators=[DataRequired()])
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role], validators=[DataRequired()])
     password = PasswordField(
         "First password (at least 10 characters)",
         validators=[DataRequired("Choose a first password."), Length(max=200)],
@@ -29,7 +39,7 @@ class ActionForm(FlaskForm):
 
 class SchoolForm(FlaskForm):
     name = StringField("School name", validators=[DataRequired("Enter the school's name."), Length(max=200)])
-    timezone = SelectField("Time zone")
+    timezone = SelectField("Time zone", validate_choice=False)  # checked by the service, with the rest
     required_hashtags = StringField("Hashtags on every post", validators=[Length(max=500)])
     first_names_allowed = BooleanField("Pupils' first names may be used, where the pupil has first-name consent")
     allow_blurred_without_consent = BooleanField(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TimeField
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
-CONSENT_CHOICES = [("yes", "Yes"), ("no", "No"), ("unknown", "No record (counts as no)")]
+CONSENT_CHOICES = [
+    SelectChoice("yes", "Yes"),
+    SelectChoice("no", "No"),
+    SelectChoice("unknown", "No record (counts as no)"),
+]
 
 
 class ImportForm(FlaskForm):
