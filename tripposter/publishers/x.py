@@ -1,0 +1,176 @@
+"""The X publisher: v2 media upload (``x_media``) then ``tweepy.Client.create_tweet``.
+
+The client is built with ``return_type=requests.Response`` so the response headers (rate limits,
+including the 24-hour posting cap) can be read; the JSON body is parsed here. tweepy 4.17 sends
+posts to ``https://api.twitter.com/2/tweets`` (its hard-coded host), which X still serves.
+tweepy sets no timeout, so a timeout adapter is mounted on the client's session.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from typing import Any
+
+import requests
+import tweepy
+
+from tripposter.publishers.base import (
+    CannotTellError,
+    Post,
+    Published,
+    RetryableError,
+    parse_daily_limit,
+    parse_rate_limit,
+)
+from tripposter.publishers.x_connect import XTokens
+from tripposter.publishers.x_media import (
+    API,
+    CHUNK_SIZE,
+    DEFAULT_TIMEOUT,
+    MediaUploader,
+    error_for_exception,
+    error_for_response,
+    install_timeout,
+    quiet_chatty_loggers,
+)
+
+_URL = re.compile(r"https?://\S+")
+RECENT_POSTS_TO_CHECK = 20
+
+
+class XPublisher:
+    """Posts to the school's X account with OAuth 1.0a user context."""
+
+    def __init__(
+        self,
+        consumer_key: str,
+        consumer_secret: str,
+        tokens: XTokens,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        chunk_size: int = CHUNK_SIZE,
+        media_api: str = API,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        quiet_chatty_loggers()
+        self.tokens = tokens
+        self.client = tweepy.Client(
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            access_token=tokens.access_token,
+            access_token_secret=tokens.access_token_secret,
+            return_type=requests.Response,
+        )
+        install_timeout(self.client.session, timeout)
+        auth = tweepy.OAuth1UserHandler(
+            consumer_key, consumer_secret, tokens.access_token, tokens.access_token_secret
+        ).apply_auth()
+        extra = {"sleep": sleep} if sleep is not None else {}
+        self.uploader = MediaUploader(
+            self.client.session, auth, api=media_api, chunk_size=chunk_size, timeout=timeout, **extra
+        )
+        self._user_id = tokens.user_id
+
+    def __repr__(self) -> str:
+        return f"XPublisher(account={self.tokens.screen_name or self.tokens.user_id!r})"
+
+    def publish(self, post: Post) -> Published:
+        """Upload the images (with alt text), then create the post.
+
+        Raises:
+            RetryableError: rate limit, X server error or network fault; ``outcome_unknown`` is set
+                when the post itself may have been created.
+            NeedsReconnectError: the account's authorisation was refused.
+            RejectedError: X refused the post (``duplicate`` when it is a copy of a recent post).
+        """
+        media_ids = [self.uploader.upload(image.jpeg, image.alt_text) for image in post.images]
+        try:
+            response = self.client.create_tweet(
+                text=post.text,
+                media_ids=media_ids,
+                reply_settings=post.reply_settings,
+                user_auth=True,
+            )
+        except tweepy.HTTPException as exc:
+            raise error_for_response(exc.response, may_have_posted=True) from exc
+        except requests.RequestException as exc:
+            raise error_for_exception(exc, request_sent=True) from exc
+        post_id = _json(response).get("data", {}).get("id")
+        if not post_id:
+            raise RetryableError(
+                "X's answer to the post could not be read. Checking before trying again.",
+                outcome_unknown=True,
+            )
+        return Published(
+            remote_id=str(post_id),
+            url=self._url(str(post_id)),
+            rate_limit=parse_rate_limit(response.headers),
+            daily_limit=parse_daily_limit(response.headers),
+        )
+
+    def find_recent(self, text: str) -> Published | None:
+        """Look through the account's latest posts for this caption (X adds links, so they are ignored).
+
+        Raises:
+            CannotTellError: the app's API tier may not read the account's posts.
+            RetryableError, NeedsReconnectError: as for ``publish``.
+        """
+        try:
+            response = self.client.get_users_tweets(
+                id=self._account_id(),
+                max_results=RECENT_POSTS_TO_CHECK,
+                exclude=["retweets", "replies"],
+                user_auth=True,
+            )
+        except tweepy.Forbidden as exc:
+            raise CannotTellError(
+                "The school's X plan does not let this app read back its posts, so it cannot tell "
+                "whether the post went out. Check the school's X account by hand."
+            ) from exc
+        except tweepy.HTTPException as exc:
+            raise error_for_response(exc.response) from exc
+        except requests.RequestException as exc:
+            raise error_for_exception(exc, request_sent=False) from exc
+        wanted = _comparable(text)
+        for tweet in _json(response).get("data") or []:
+            if _comparable(str(tweet.get("text", ""))) == wanted:
+                return Published(remote_id=str(tweet["id"]), url=self._url(str(tweet["id"])))
+        return None
+
+    def _account_id(self) -> str:
+        if self._user_id is None:
+            try:
+                response = self.client.get_me(user_auth=True)
+            except tweepy.Forbidden as exc:
+                raise CannotTellError(
+                    "The app cannot look up the school's X account. Check the account by hand."
+                ) from exc
+            except tweepy.HTTPException as exc:
+                raise error_for_response(exc.response) from exc
+            except requests.RequestException as exc:
+                raise error_for_exception(exc, request_sent=False) from exc
+            user_id = _json(response).get("data", {}).get("id")
+            if not user_id:
+                raise CannotTellError("X did not say which account is connected. Check it by hand.")
+            self._user_id = str(user_id)
+        return self._user_id
+
+    def _url(self, post_id: str) -> str:
+        if self.tokens.screen_name:
+            return f"https://x.com/{self.tokens.screen_name}/status/{post_id}"
+        return f"https://x.com/i/web/status/{post_id}"
+
+
+def _json(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _comparable(text: str) -> str:
+    """Caption text as X echoes it back: entities unescaped, links (t.co, media) dropped, spaces folded."""
+    return " ".join(_URL.sub(" ", html.unescape(text)).split())
