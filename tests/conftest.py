@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -42,6 +43,8 @@ def settings(tmp_path: Path, migrated_db: Path) -> Settings:
         instance_path=instance,
         secret_key="test-secret-key-not-for-production",
         database_url=f"sqlite:///{db}",
+        spool_key=Fernet.generate_key().decode(),
+        token_key=Fernet.generate_key().decode(),
         testing=True,
     )
 

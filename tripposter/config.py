@@ -6,6 +6,7 @@ folder (mode 0600) and read back on every later start, so sessions survive resta
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 import secrets
@@ -36,9 +37,22 @@ class Settings:
     cookie_secure: bool = True
     ratelimit_storage_uri: str = "memory://"
     login_rate_limit: str = "5 per minute"
+    # Empty: the job queue lives in a SQLite file in the instance folder. redis://... to scale out.
     queue_url: str = ""
+    # "outbox" keeps every post on this machine; "x" publishes to the connected X account.
+    publisher: str = "outbox"
+    x_consumer_key: str = ""
+    x_consumer_secret: str = ""
+    # Fernet keys; generated into the instance folder when not given.
+    spool_key: str = ""
+    token_key: str = ""
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def outbox_path(self) -> Path:
+        """Where the outbox publisher keeps what would have gone to X."""
+        return self.instance_path / "outbox"
 
     @property
     def spool_path(self) -> Path:
@@ -68,10 +82,15 @@ class Settings:
         values.setdefault("secret_key", "")
         if not values["secret_key"]:
             values["secret_key"] = instance_secret(instance, "secret_key")
+        for name in ("spool_key", "token_key"):
+            if not values.get(name):
+                values[name] = instance_secret(instance, name, fernet=True)
+        if values.get("publisher", "outbox") not in ("outbox", "x"):
+            raise SettingsError(f"{PREFIX}PUBLISHER must be 'outbox' or 'x', not {values['publisher']!r}.")
         return cls(**values)
 
 
-def instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
+def instance_secret(instance: Path, name: str, nbytes: int = 32, *, fernet: bool = False) -> str:
     """Return the secret stored as ``instance/<name>``, creating it (0600) on first use."""
     instance.mkdir(parents=True, exist_ok=True)
     path = instance / name
@@ -84,7 +103,8 @@ def instance_secret(instance: Path, name: str, nbytes: int = 32) -> str:
             raise SettingsError(f"{path} is empty: delete it to have a new secret generated.") from None
         return value
     with os.fdopen(fd, "w", encoding="ascii") as fh:
-        value = secrets.token_urlsafe(nbytes)
+        # A Fernet key is 32 random bytes in padded url-safe base64.
+        value = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() if fernet else secrets.token_urlsafe(nbytes)
         fh.write(value)
     return value
 

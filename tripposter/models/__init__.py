@@ -1,8 +1,10 @@
 """SQLAlchemy 2.0 typed models. No Flask here: the job queue and the CLI use them too."""
 
+from .account import XAccount
 from .audit import AuditEvent
 from .base import Base, utcnow
 from .people import Role, User
+from .photos import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, TripLog
 from .roster import Pupil
 from .school import WEEKDAYS, SchoolSettings
 from .trips import Trip, trip_pupil, trip_staff
@@ -11,6 +13,14 @@ __all__ = [
     "WEEKDAYS",
     "AuditEvent",
     "Base",
+    "DeletionRecord",
+    "Fate",
+    "Photo",
+    "PhotoState",
+    "Post",
+    "PostState",
+    "TripLog",
+    "XAccount",
     "Pupil",
     "Role",
     "SchoolSettings",

@@ -33,9 +33,13 @@ class SchoolSettings(Base):
     first_names_allowed: Mapped[bool] = mapped_column(default=False)
     allowed_handles: Mapped[str] = mapped_column(Text, default="")
     banned_words: Mapped[str] = mapped_column(Text, default=DEFAULT_TEXT_SPEAK)
+    # Words the offensive-word list refuses that this school really needs ("Dick Whittington").
+    allowed_words: Mapped[str] = mapped_column(Text, default="")
     # Off by default: a pupil without consent may appear only if their face is blurred.
     allow_blurred_without_consent: Mapped[bool] = mapped_column(default=False)
     retention_hours: Mapped[int] = mapped_column(default=24)
+    # Who may reply to our posts on X. The policies say the account does not enter discussions.
+    reply_settings: Mapped[str] = mapped_column(String(20), default="mentionedUsers")
 
     def hours_for(self, weekday: int) -> tuple[time, time] | None:
         """The posting window for ``weekday`` (0 = Monday), or None if the school does not post then."""

@@ -55,6 +55,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
     )
     init_database(app, settings)
+    _init_jobs(app, settings)
     # The access check runs before CSRF, so an anonymous visitor is sent to sign in, not told of tokens.
     app.before_request(enforce_access)
     csrf.init_app(app)
@@ -68,6 +69,16 @@ def build_app(settings: Settings | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _init_jobs(app: Flask, settings: Settings) -> None:
+    from ..jobs import Queue
+    from ..runtime import build_runtime
+    from .database import session_factory
+
+    runtime = build_runtime(settings, session_factory(app))
+    app.extensions["tripposter.runtime"] = runtime
+    app.extensions["tripposter.queue"] = Queue(runtime)
 
 
 def _init_login(app: Flask) -> None:
@@ -91,9 +102,9 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import auth, home, roster, school, trips, users
+    from . import account, auth, home, logs, outbox, roster, school, trips, users
 
-    for module in (auth, home, roster, school, trips, users):
+    for module in (account, auth, home, logs, outbox, roster, school, trips, users):
         app.register_blueprint(module.bp)
 
 

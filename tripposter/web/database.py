@@ -6,6 +6,8 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings
+from ..jobs import Queue
+from ..runtime import Runtime
 from ..db import make_engine, make_sessionmaker
 
 _KEY = "tripposter.sessionmaker"
@@ -34,3 +36,12 @@ def _close_session(_exc: BaseException | None) -> None:
         # Anything not committed by the view is discarded: a failed request changes nothing.
         session.rollback()
         session.close()
+
+
+def runtime() -> Runtime:
+    """The spool, publisher and clock this app was built with."""
+    return current_app.extensions["tripposter.runtime"]
+
+
+def queue() -> Queue:
+    return current_app.extensions["tripposter.queue"]

@@ -1,0 +1,77 @@
+"""The job queue: huey on a SQLite file by default, on Redis when ``TRIPPOSTER_QUEUE_URL`` says so.
+
+The database is the source of truth; a queued task is only a nudge. The publish task can run
+twice, or on two workers at once, and still post once, because ``publish_post`` claims the post
+with a compare-and-set before sending. A minute tick hands due posts to workers, settles
+interrupted ones and sweeps expired photos, so a lost nudge only delays a post by a minute.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from .db import transaction
+from .runtime import Runtime
+from .services.publishing import due_posts, publish_post
+from .services.recovery import recover
+from .services.retention import sweep_expired
+
+log = logging.getLogger(__name__)
+
+
+def make_huey(runtime: Runtime) -> Huey:
+    settings = runtime.settings
+    if settings.queue_url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey("tripposter", url=settings.queue_url, results=False)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("tripposter", filename=str(settings.instance_path / "queue.sqlite3"), results=False)
+
+
+class Queue:
+    """The tasks, bound to one runtime (the web app's or the worker's)."""
+
+    def __init__(self, runtime: Runtime, huey: Huey | None = None) -> None:
+        self.runtime = runtime
+        self.huey = huey or make_huey(runtime)
+
+        @self.huey.task(name="publish_post")
+        def publish(post_id: int) -> None:
+            outcome = publish_post(self.runtime, post_id)
+            log.info("post %s: %s", post_id, outcome)
+
+        @self.huey.periodic_task(crontab(minute="*"), name="tick")
+        def tick() -> None:
+            self.tick()
+
+        self._publish = publish
+
+    def enqueue_publish(self, post_id: int) -> None:
+        """Ask a worker to publish ``post_id`` now. Call only after the post's row is committed."""
+        self._publish(post_id)
+
+    def tick(self) -> dict[str, int]:
+        """Dispatch due posts, settle interrupted ones, destroy expired photos."""
+        rt = self.runtime
+        report = recover(rt)
+        with transaction(rt.sessions) as session:
+            swept = sweep_expired(session, rt.spool, rt.clock())
+            due = due_posts(session, rt.clock())
+        for post_id in due:
+            self.enqueue_publish(post_id)
+        return {"due": len(due), "swept": swept, "stale": report.stale}
+
+    def drain(self, limit: int = 1000) -> int:
+        """Run every queued task in this process, in order (tests, and ``tripposter jobs run``)."""
+        done = 0
+        while done < limit and (task := self.huey.dequeue()) is not None:
+            self.huey.execute(task)
+            done += 1
+        return done
+
+    def start_worker(self, workers: int = 1) -> None:
+        """Run the consumer until stopped: first settle anything a crash left behind."""
+        report = recover(self.runtime, spool=True)
+        log.info("start-up recovery: %s", report)
+        self.huey.create_consumer(workers=workers, periodic=True, worker_type="thread").run()

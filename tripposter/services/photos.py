@@ -1,0 +1,184 @@
+"""Receive a photo from the phone, keep only its clean encrypted copy, and record the teacher's tags.
+
+A retried upload (same idempotency key, same bytes) returns the photo already made; the same
+key with different bytes is refused. A refused upload is recorded and destroyed like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Fate, Photo, PhotoState, Trip, User
+from ..pipeline.errors import PipelineError
+from ..pipeline.faces import FaceDetector
+from ..pipeline.photo import Limits, scrub_photo
+from ..spool import Spool
+from . import audit
+from .destruction import destroy_photo
+from .errors import NotFoundError, ServiceError
+from .school import get_school, school_today
+
+KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+class IdempotencyConflictError(ServiceError):
+    """The key was used before for a different request."""
+
+
+class PhotoRefusedError(ServiceError):
+    """The pipeline refused the upload; it has been destroyed and recorded."""
+
+    def __init__(self, user_message: str, code: str) -> None:
+        super().__init__(user_message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Received:
+    photo: Photo
+    replayed: bool
+
+
+def check_key(key: str) -> str:
+    """An idempotency key as the phone makes them (a UUID); anything else is refused.
+
+    Raises:
+        ServiceError: the key is missing or malformed.
+    """
+    if not 8 <= len(key) <= 64 or not set(key) <= KEY_CHARS:
+        raise ServiceError("This upload has no valid idempotency key. Reload the page and try again.")
+    return key
+
+
+def posting_trip(session: Session, user: User, trip_id: int) -> Trip:
+    """A trip ``user`` may post from today.
+
+    Raises:
+        NotFoundError: not their trip, or no such trip.
+        ServiceError: the trip is not running today.
+    """
+    trip = session.get(Trip, trip_id)
+    if trip is None or not trip.is_led_by(user):
+        raise NotFoundError("That trip does not exist or is not one of yours.")
+    if not trip.is_running_on(school_today(session)):
+        raise ServiceError(f"{trip.name} is not running today, so photos cannot be added to it.")
+    return trip
+
+
+def receive_photo(
+    session: Session,
+    spool: Spool,
+    user: User,
+    trip_id: int,
+    key: str,
+    data: bytes,
+    *,
+    now: datetime,
+    limits: Limits,
+    detector: FaceDetector | None,
+) -> Received:
+    """Scrub an upload in memory and keep only its clean copy, encrypted, in the spool.
+
+    Raises:
+        IdempotencyConflictError: ``key`` was used for other bytes.
+        PhotoRefusedError: the pipeline refused the file (it is recorded, nothing is kept).
+        NotFoundError, ServiceError: see ``posting_trip``.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    existing = session.scalars(select(Photo).where(Photo.idempotency_key == check_key(key))).first()
+    if existing is not None:
+        if existing.received_sha256 != digest or existing.uploader_id != user.id:
+            raise IdempotencyConflictError("This upload key was already used for a different photo.")
+        return Received(existing, replayed=True)
+    trip = posting_trip(session, user, trip_id)
+    retention = timedelta(hours=get_school(session).retention_hours)
+    photo = Photo(
+        idempotency_key=key,
+        trip_id=trip.id,
+        uploader_id=user.id,
+        state=PhotoState.RECEIVED,
+        received_sha256=digest,
+        received_bytes=len(data),
+        created_at=now,
+        expires_at=now + retention,
+    )
+    session.add(photo)
+    session.flush()
+    try:
+        result = scrub_photo(data, limits=limits, detector=detector)
+    except PipelineError as exc:
+        photo.state = PhotoState.REJECTED
+        destroy_photo(session, spool, photo, Fate.REJECTED, now, reason=exc.code)
+        audit.record(session, user, "photo.refused", photo, rule=exc.code)
+        raise PhotoRefusedError(exc.user_message, exc.code) from None
+    stored = spool.write(result.jpeg)
+    photo.spool_name, photo.wrapped_key = stored.name, stored.wrapped_key
+    photo.width, photo.height = result.width, result.height
+    photo.faces = [face.as_dict() for face in result.faces]
+    photo.face_pupils = [None] * len(result.faces)  # every face blurred until the teacher says whose
+    photo.removed_metadata = result.removed
+    photo.state = PhotoState.READY
+    audit.record(session, user, "photo.received", photo, trip_id=trip.id, faces=len(result.faces))
+    return Received(photo, replayed=False)
+
+
+def own_photo(session: Session, user: User, public_id: str) -> Photo:
+    """A photo of one of ``user``'s trips.
+
+    Raises:
+        NotFoundError: no such photo, or it belongs to someone else's trip.
+    """
+    photo = session.scalars(select(Photo).where(Photo.public_id == public_id)).first()
+    trip = session.get(Trip, photo.trip_id) if photo is not None else None
+    if photo is None or trip is None or not trip.is_led_by(user):
+        raise NotFoundError("That photo does not exist or is not one of yours.")
+    return photo
+
+
+def tag_photo(
+    session: Session, user: User, public_id: str, face_pupils: list[int | None], tagged: list[int], alt_text: str
+) -> Photo:
+    """Record who is in a ready photo, face by face, and its alt text.
+
+    Raises:
+        NotFoundError: see ``own_photo``.
+        ServiceError: the photo is already posting or gone, or the face list does not match.
+    """
+    photo = own_photo(session, user, public_id)
+    if photo.state is not PhotoState.READY:
+        raise ServiceError("This photo can no longer be changed: it is already on its way or destroyed.")
+    if len(face_pupils) != len(photo.faces):
+        raise ServiceError("The faces in this photo have changed. Reload it and tag it again.")
+    trip_pupils = {p.id for p in photo_trip(session, photo).pupils}
+    if unknown := [p for p in [*tagged, *(f for f in face_pupils if f is not None)] if p not in trip_pupils]:
+        raise ServiceError(f"{len(unknown)} of the tagged pupils are not on this trip. Reload and try again.")
+    photo.face_pupils, photo.tagged, photo.alt_text = face_pupils, list(dict.fromkeys(tagged)), alt_text.strip()[:1000]
+    return photo
+
+
+def cancel_photo(session: Session, spool: Spool, user: User, public_id: str, now: datetime) -> Photo:
+    """The teacher abandons a photo: destroy it now and record it.
+
+    Raises:
+        NotFoundError: see ``own_photo``.
+        ServiceError: it is already part of a post on its way.
+    """
+    photo = own_photo(session, user, public_id)
+    if photo.state is PhotoState.DESTROYED:
+        return photo  # a repeated cancel is not an error
+    if photo.state is not PhotoState.READY:
+        raise ServiceError("This photo is part of a post on its way. Cancel the post instead.")
+    photo.state = PhotoState.CANCELLED
+    destroy_photo(session, spool, photo, Fate.CANCELLED, now, reason="cancelled by the teacher")
+    return photo
+
+
+def photo_trip(session: Session, photo: Photo) -> Trip:
+    trip = session.get(Trip, photo.trip_id)
+    assert trip is not None  # a foreign key guarantees it
+    return trip

@@ -1,0 +1,173 @@
+"""Turn ready photos and a caption into a post queued for the next posting window.
+
+Every check runs here, before anything is queued, and again just before publishing.
+Problems come back all at once, each a sentence the teacher can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Photo, PhotoState, Post, PostState, SchoolSettings, Trip, User
+from ..pipeline.caption import CaptionResult, check_caption
+from ..pipeline.errors import PipelineError, Problem
+from ..pipeline.window import WindowDecision, decide, end_of_trip
+from ..publishers.base import MAX_IMAGES
+from . import audit
+from .errors import ServiceError
+from .photos import IdempotencyConflictError, check_key, own_photo, posting_trip
+from .rules import caption_rules, photo_consent, pupil_consents, roster_names, trip_window, weekly_hours
+from .school import get_school
+
+When = Literal["now", "later", "after_trip"]
+
+
+class ChecksFailedError(ServiceError):
+    """The post breaks one or more rules; nothing was queued."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(" ".join(p.message for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class PostRequest:
+    key: str
+    trip_id: int
+    photo_ids: tuple[str, ...]
+    caption: str
+    when: When = "now"
+    minutes: int = 0
+    urgent_reason: str = ""
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def check_caption_for(session: Session, user: User, trip_id: int, caption: str, tagged: list[int]) -> CaptionResult:
+    """The live caption check the phone runs as the teacher types."""
+    trip = posting_trip(session, user, trip_id)
+    pupils = [p for p in pupil_consents(trip) if p.pupil_id in set(tagged)]
+    return check_caption(caption, caption_rules(get_school(session), trip), roster_names(session), pupils)
+
+
+def create_post(session: Session, user: User, request: PostRequest, now: datetime) -> tuple[Post, bool]:
+    """Check and queue a post. Returns (post, replayed) so a double tap gets the same post back.
+
+    Raises:
+        IdempotencyConflictError: the key was used for a different post.
+        ChecksFailedError: consent, caption or photo problems; nothing was changed.
+        ServiceError, NotFoundError: the trip or a photo cannot be used.
+    """
+    existing = session.scalars(select(Post).where(Post.idempotency_key == check_key(request.key))).first()
+    if existing is not None:
+        if existing.request_hash != request.digest() or existing.author_id != user.id:
+            raise IdempotencyConflictError("This post key was already used for a different post.")
+        return existing, True
+    trip = posting_trip(session, user, request.trip_id)
+    photos = _ready_photos(session, user, trip, request.photo_ids)
+    school = get_school(session)
+    tagged = sorted({pid for photo in photos for pid in photo.tagged})
+    caption = check_caption_for(session, user, trip.id, request.caption, tagged)
+    problems = [*_consent_problems(school, trip, photos), *caption.problems]
+    if request.when != "now" and request.urgent_reason.strip():
+        problems.append(Problem("urgent_later", "An urgent post goes out now. Choose \u201cpost now\u201d or remove the reason."))
+    if problems:
+        raise ChecksFailedError(problems)
+    decision = _schedule(school, trip, request, now)
+    post = Post(
+        idempotency_key=request.key,
+        request_hash=request.digest(),
+        trip_id=trip.id,
+        author_id=user.id,
+        text=caption.text,
+        state=PostState.QUEUED if decision.post_at <= now else PostState.SCHEDULED,
+        urgent_reason=request.urgent_reason.strip()[:500],
+        scheduled_for=decision.post_at,
+        created_at=now,
+    )
+    session.add(post)
+    session.flush()
+    latest = max(end_of_trip(trip_window(trip), school.timezone) + timedelta(days=1), now + timedelta(hours=school.retention_hours))
+    for position, photo in enumerate(photos):
+        photo.post_id, photo.position, photo.state = post.id, position, PhotoState.POSTING
+        # A photo waiting for a later window is kept that long, but never past the day after the trip.
+        photo.expires_at = min(max(photo.expires_at, decision.post_at + timedelta(hours=1)), latest)
+    audit.record(session, user, "post.queued", post, photos=len(photos), when=request.when, at=decision.post_at.isoformat())
+    if post.urgent_reason:
+        audit.record(session, user, "window.override", post, reason=post.urgent_reason)
+    return post, False
+
+
+def cancel_post(session: Session, user: User, public_id: str) -> Post:
+    """Take a waiting post back: its photos return to the teacher, ready to post again.
+
+    Raises:
+        ServiceError: it is already publishing or published, or not the user's.
+    """
+    post = session.scalars(select(Post).where(Post.public_id == public_id)).first()
+    if post is None or post.author_id != user.id:
+        raise ServiceError("That post does not exist or is not yours.")
+    if post.state is PostState.CANCELLED:
+        return post
+    if not post.state.waiting:
+        raise ServiceError("This post is already on its way to X and cannot be taken back.")
+    release_photos(post)
+    post.state, post.text = PostState.CANCELLED, ""
+    audit.record(session, user, "post.cancelled", post)
+    return post
+
+
+def release_photos(post: Post) -> None:
+    """Give a post's photos back to the teacher (after a refusal or a cancel)."""
+    for photo in list(post.photos):
+        if photo.state is PhotoState.POSTING:
+            photo.state, photo.post_id = PhotoState.READY, None
+
+
+def _ready_photos(session: Session, user: User, trip: Trip, public_ids: tuple[str, ...]) -> list[Photo]:
+    if not 1 <= len(public_ids) <= MAX_IMAGES or len(set(public_ids)) != len(public_ids):
+        raise ServiceError(f"A post has 1 to {MAX_IMAGES} different photos.")
+    photos = [own_photo(session, user, pid) for pid in public_ids]
+    if any(p.trip_id != trip.id for p in photos):
+        raise ServiceError("All the photos in a post must come from the same trip.")
+    if any(p.state is not PhotoState.READY for p in photos):
+        raise ServiceError("One of these photos is already posted, on its way, or destroyed. Choose others.")
+    return photos
+
+
+def _consent_problems(school: SchoolSettings, trip: Trip, photos: list[Photo]) -> list[Problem]:
+    problems: list[Problem] = []
+    for number, photo in enumerate(photos, start=1):
+        for problem in photo_consent(school, trip, photo).problems:
+            prefix = f"Photo {number}: " if len(photos) > 1 else ""
+            problems.append(Problem(problem.rule, prefix + problem.message))
+        if not photo.alt_text.strip():
+            problems.append(Problem("alt_text", f"Describe photo {number} for people who cannot see it (alt text)."))
+    return problems
+
+
+def _schedule(school: SchoolSettings, trip: Trip, request: PostRequest, now: datetime) -> WindowDecision:
+    not_before = None
+    if request.when == "later":
+        not_before = now + timedelta(minutes=max(1, min(request.minutes, 7 * 24 * 60)))
+    elif request.when == "after_trip":
+        not_before = end_of_trip(trip_window(trip), school.timezone)
+    try:
+        return decide(
+            now,
+            weekly_hours(school),
+            school.timezone,
+            trip_window(trip),
+            urgent=bool(request.urgent_reason.strip()),
+            not_before=not_before,
+        )
+    except PipelineError as exc:
+        raise ServiceError(exc.user_message) from None

@@ -1,0 +1,211 @@
+"""The publish job: one due post, published at most once, then every local copy destroyed.
+
+X has no idempotency key, so the order is the guarantee: ``publishing`` is committed before the
+publisher is called and the remote id is committed the moment it comes back. A post found still
+``publishing`` after its lease ran out is never re-sent blindly: ``recovery`` reconciles it.
+This module owns its transactions, because the job queue calls it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..db import transaction
+from ..models import Fate, Photo, PhotoState, Post, PostState, Trip, XAccount
+from ..pipeline.errors import PipelineError
+from ..pipeline.faces import Face
+from ..pipeline.photo import apply_blur
+from ..pipeline.window import is_open, next_opening
+from ..publishers import base as pub
+from ..runtime import Runtime
+from . import audit
+from .destruction import destroy_photo
+from .posts import release_photos
+from .rules import photo_consent, trip_window, weekly_hours
+from .school import get_school
+
+LEASE = timedelta(minutes=10)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def publish_post(rt: Runtime, post_id: int) -> str:
+    """Publish post ``post_id`` if it is due and still allowed. Returns what happened, in a word."""
+    with transaction(rt.sessions) as session:
+        outcome = _claim(session, rt, post_id, rt.clock())
+    if outcome != "claimed":
+        return outcome
+    rt.checkpoint("claimed")
+    with rt.sessions() as session:
+        post = session.get(Post, post_id)
+        assert post is not None
+        try:
+            request = _build_request(session, rt, post)
+            publisher = rt.publisher_for(session)
+        except (PipelineError, pub.PublishError) as exc:
+            return _handle_error(rt, post_id, exc)
+    rt.checkpoint("built")
+    try:
+        published = publisher.publish(request)
+    except pub.PublishError as exc:
+        outcome = _handle_error(rt, post_id, exc)
+        if outcome == "published":
+            destroy_post_photos(rt, post_id)
+        return outcome
+    rt.checkpoint("sent")
+    record_published(rt, post_id, published.remote_id, published.url, published.daily_limit)
+    rt.checkpoint("recorded")
+    destroy_post_photos(rt, post_id)
+    rt.checkpoint("destroyed")
+    return "published"
+
+
+def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
+    """Recheck the post against today's rules, then atomically take it (one worker wins)."""
+    post = session.get(Post, post_id)
+    if post is None or not post.state.waiting:
+        return "not-waiting"
+    if post.scheduled_for > now:
+        return "not-due"
+    if _paused(session, rt):
+        return "paused"
+    trip, school = session.get(Trip, post.trip_id), get_school(session)
+    assert trip is not None
+    photos = list(post.photos)
+    if any(photo_consent(school, trip, photo).problems for photo in photos):
+        # A parent withdrew consent (or a tag became invalid) since this was queued.
+        _finish_unposted(session, rt, post, PostState.WITHDRAWN, Fate.WITHDRAWN, "consent changed before posting", now)
+        return "withdrawn"
+    if not post.urgent_reason and not is_open(now, weekly_hours(school), school.timezone, trip_window(trip)):
+        return _reschedule(session, rt, post, next_opening(now, weekly_hours(school), school.timezone, trip_window(trip)), now)
+    taken = session.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.state.in_([PostState.QUEUED, PostState.SCHEDULED]))
+        .values(state=PostState.PUBLISHING, attempts=Post.attempts + 1, claimed_until=now + LEASE)
+    )
+    return "claimed" if taken.rowcount == 1 else "taken"
+
+
+def _build_request(session: Session, rt: Runtime, post: Post) -> pub.Post:
+    """Decrypt each photo, blur every face that must be blurred under today's consent, and verify."""
+    trip, school = session.get(Trip, post.trip_id), get_school(session)
+    assert trip is not None
+    images = []
+    for photo in post.photos:
+        assert photo.spool_name and photo.wrapped_key, "a photo in a post lost its file"
+        clean = rt.spool.read(photo.spool_name, photo.wrapped_key)
+        blur = photo_consent(school, trip, photo).blur
+        faces = [Face(**photo.faces[i]) for i in sorted(blur)]
+        jpeg = apply_blur(clean, faces, rt.limits) if faces else clean
+        images.append(pub.PostImage(jpeg, photo.alt_text))
+    return pub.Post(text=post.text, images=tuple(images), reply_settings=school.reply_settings or None)
+
+
+def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily: pub.RateLimit | None = None) -> None:
+    """Commit the remote id the moment X (or the outbox) gives it."""
+    now = rt.clock()
+    with transaction(rt.sessions) as session:
+        post = session.get(Post, post_id)
+        assert post is not None
+        post.remote_id, post.remote_url, post.state = remote_id, url, PostState.PUBLISHED
+        post.published_at, post.claimed_until, post.last_error = now, None, ""
+        for photo in post.photos:
+            photo.state = PhotoState.PUBLISHED
+        if daily is not None:
+            _record_daily(session, daily)
+        audit.record(session, None, "post.published", post, url=url)
+
+
+def destroy_post_photos(rt: Runtime, post_id: int) -> None:
+    """Destroy every photo of a published post; each gets its DeletionRecord."""
+    with transaction(rt.sessions) as session:
+        post = session.get(Post, post_id)
+        assert post is not None
+        for photo in post.photos:
+            if photo.state is not PhotoState.DESTROYED:
+                destroy_photo(session, rt.spool, photo, Fate.POSTED, rt.clock(), url=post.remote_url)
+
+
+def _handle_error(rt: Runtime, post_id: int, exc: Exception) -> str:
+    now = rt.clock()
+    with transaction(rt.sessions) as session:
+        post = session.get(Post, post_id)
+        assert post is not None
+        post.claimed_until = None
+        post.last_error = getattr(exc, "user_message", str(exc))[:500]
+        if isinstance(exc, pub.RetryableError) and exc.outcome_unknown:
+            post.state, post.maybe_posted = PostState.UNKNOWN, True  # recovery reconciles; never a blind resend
+            audit.record(session, None, "post.unknown", post, error=exc.code)
+            return "unknown"
+        if isinstance(exc, pub.RejectedError) and exc.duplicate and post.maybe_posted:
+            # X refuses a copy of a post it already has: the earlier, unknown attempt went out.
+            post.state = PostState.PUBLISHED
+            for photo in post.photos:
+                photo.state = PhotoState.PUBLISHED
+            audit.record(session, None, "post.published", post, evidence="duplicate refusal")
+            return "published"
+        if isinstance(exc, pub.RetryableError):
+            # X's reset time when it gave one (429), else exponential backoff (5xx, timeouts).
+            backoff = min(timedelta(minutes=2 ** min(post.attempts, 10)), MAX_BACKOFF)
+            return _reschedule(session, rt, post, exc.retry_at or now + backoff, now, state=PostState.QUEUED)
+        if isinstance(exc, pub.NeedsReconnectError):
+            post.state = PostState.QUEUED  # waits, visibly, until a senior leader reconnects
+            _pause(session, exc.user_message)
+            return "paused"
+        # Rejected, or a photo that no longer passes the pipeline: the teacher gets the photos back.
+        post.state, post.text = PostState.FAILED, ""
+        release_photos(post)
+        audit.record(session, None, "post.failed", post, error=getattr(exc, "code", "error"))
+        return "failed"
+
+
+def _reschedule(
+    session: Session, rt: Runtime, post: Post, when: datetime, now: datetime, state: PostState = PostState.SCHEDULED
+) -> str:
+    """Move the post to ``when``, unless a photo would outlive its retention limit by then."""
+    if any(when > photo.expires_at for photo in post.photos):
+        _finish_unposted(session, rt, post, PostState.EXPIRED, Fate.EXPIRED, "retention limit reached before posting", now)
+        return "expired"
+    post.state, post.scheduled_for = state, when
+    return "rescheduled"
+
+
+def _finish_unposted(
+    session: Session, rt: Runtime, post: Post, state: PostState, fate: Fate, reason: str, now: datetime
+) -> None:
+    post.state, post.text, post.claimed_until = state, "", None
+    for photo in list(post.photos):
+        destroy_photo(session, rt.spool, photo, fate, now, reason=reason)
+    audit.record(session, None, f"post.{state.value}", post, reason=reason)
+
+
+def _paused(session: Session, rt: Runtime) -> bool:
+    if rt.settings.publisher != "x":
+        return False
+    account = session.scalars(select(XAccount)).first()
+    return account is None or bool(account.paused_reason)
+
+
+def _pause(session: Session, reason: str) -> None:
+    account = session.scalars(select(XAccount)).first()
+    if account is not None:
+        account.paused_reason = reason[:500]
+    audit.record(session, None, "account.needs_reconnect", account)
+
+
+def _record_daily(session: Session, daily: pub.RateLimit) -> None:
+    account = session.scalars(select(XAccount)).first()
+    if account is not None:
+        account.daily_limit, account.daily_remaining, account.daily_reset_at = daily.limit, daily.remaining, daily.reset_at
+
+
+def due_posts(session: Session, now: datetime) -> list[int]:
+    """Posts whose time has come, for the dispatcher to hand to workers."""
+    query = select(Post.id).where(Post.state.in_([PostState.QUEUED, PostState.SCHEDULED]), Post.scheduled_for <= now)
+    return list(session.scalars(query.order_by(Post.scheduled_for)))
+
+
+def waiting_photos(session: Session) -> list[Photo]:
+    return list(session.scalars(select(Photo).where(Photo.state != PhotoState.DESTROYED)))

@@ -1,0 +1,123 @@
+"""After a crash: settle posts whose outcome is unknown, finish destructions, clear the spool.
+
+A post is *unknown* when it was sent (or may have been) but its remote id was never recorded.
+It is reconciled by asking the publisher for a recent post with the same text. When the
+publisher cannot tell (X's lower API tiers cannot read the timeline), a senior leader decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db import transaction
+from ..models import Fate, PhotoState, Post, PostState, User
+from ..publishers import base as pub
+from ..runtime import Runtime
+from . import audit
+from .destruction import Reconciled, destroy_photo, reconcile_spool
+from .errors import ServiceError
+from .publishing import destroy_post_photos, record_published
+
+Decision = Literal["posted", "resend", "cancel"]
+NEEDS_HUMAN = "X cannot tell us whether this post went out. A senior leader must check the account and decide."
+
+
+@dataclass
+class RecoveryReport:
+    stale: int = 0
+    reconciled: dict[str, int] = field(default_factory=dict)
+    spool: Reconciled | None = None
+
+
+def recover(rt: Runtime, *, spool: bool = False) -> RecoveryReport:
+    """Turn interrupted publishes into unknown posts and try to settle every unknown post."""
+    report = RecoveryReport()
+    now = rt.clock()
+    with transaction(rt.sessions) as session:
+        stale = session.scalars(
+            select(Post).where(Post.state == PostState.PUBLISHING, Post.claimed_until < now)
+        ).all()
+        for post in stale:
+            post.state, post.maybe_posted, post.claimed_until = PostState.UNKNOWN, True, None
+            audit.record(session, None, "post.unknown", post, error="interrupted")
+        report.stale = len(stale)
+        unknown = list(session.scalars(select(Post.id).where(Post.state == PostState.UNKNOWN)))
+    for post_id in unknown:
+        outcome = reconcile_unknown(rt, post_id)
+        report.reconciled[outcome] = report.reconciled.get(outcome, 0) + 1
+    if spool:
+        with transaction(rt.sessions) as session:
+            report.spool = reconcile_spool(session, rt.spool, rt.clock())
+    return report
+
+
+def reconcile_unknown(rt: Runtime, post_id: int) -> str:
+    """Ask the publisher whether an unknown post went out, and settle it if it can say."""
+    with rt.sessions() as session:
+        post = session.get(Post, post_id)
+        if post is None or post.state is not PostState.UNKNOWN:
+            return "settled"
+        text = post.text
+        try:
+            found = rt.publisher_for(session).find_recent(text)
+        except pub.CannotTellError:
+            return _needs_human(rt, post_id)
+        except pub.PublishError:
+            return "later"  # X is down or refusing: try again on the next round
+    if found is not None:
+        record_published(rt, post_id, found.remote_id, found.url)
+        destroy_post_photos(rt, post_id)
+        return "published"
+    with transaction(rt.sessions) as session:
+        post = session.get(Post, post_id)
+        assert post is not None
+        # Not on the account: it never went out, so sending it is the first time, not the second.
+        post.state, post.scheduled_for = PostState.QUEUED, rt.clock()
+        audit.record(session, None, "post.requeued", post, reason="not found on the account")
+    return "requeued"
+
+
+def _needs_human(rt: Runtime, post_id: int) -> str:
+    with transaction(rt.sessions) as session:
+        post = session.get(Post, post_id)
+        assert post is not None
+        if post.last_error != NEEDS_HUMAN:
+            post.last_error = NEEDS_HUMAN
+            audit.record(session, None, "post.needs_decision", post)
+    return "needs-human"
+
+
+def unknown_posts(session: Session) -> list[Post]:
+    return list(session.scalars(select(Post).where(Post.state == PostState.UNKNOWN).order_by(Post.created_at)))
+
+
+def resolve_unknown(rt: Runtime, session: Session, actor: User, public_id: str, decision: Decision) -> Post:
+    """A senior leader settles an unknown post after looking at the account.
+
+    "resend" queues it again; X's refusal of a duplicate will then count as proof it had gone out.
+
+    Raises:
+        ServiceError: the post is not waiting for a decision.
+    """
+    post = session.scalars(select(Post).where(Post.public_id == public_id)).first()
+    if post is None or post.state is not PostState.UNKNOWN:
+        raise ServiceError("That post is not waiting for a decision any more.")
+    now = rt.clock()
+    if decision == "posted":
+        post.state, post.published_at, post.last_error = PostState.PUBLISHED, now, ""
+        for photo in post.photos:
+            photo.state = PhotoState.PUBLISHED
+            destroy_photo(session, rt.spool, photo, Fate.POSTED, now, reason="confirmed posted by a senior leader")
+    elif decision == "resend":
+        post.state, post.scheduled_for, post.last_error = PostState.QUEUED, now, ""
+    else:
+        post.state, post.text = PostState.CANCELLED, ""
+        for photo in post.photos:
+            photo.state = PhotoState.CANCELLED
+            destroy_photo(session, rt.spool, photo, Fate.CANCELLED, now, reason="cancelled by a senior leader")
+    audit.record(session, actor, "post.decided", post, decision=decision)
+    return post

@@ -1,0 +1,116 @@
+"""The encrypted spool: the only place photo bytes rest, and only for minutes.
+
+Each file gets its own random AES-256-GCM key. The key is wrapped with the spool's master key and
+kept in the database row, never beside the file, so destroying a photo both unlinks the file and
+forgets its key. Names are generated here; a path is always checked to lie inside the spool.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NAME_BYTES = 16
+SUFFIX = ".enc"
+_NONCE = 12
+
+
+class SpoolError(Exception):
+    """The spool refused an operation (bad name, escaped path, unreadable file)."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    name: str
+    wrapped_key: bytes
+
+
+class Spool:
+    """A private folder of encrypted files, addressed by generated names."""
+
+    def __init__(self, root: Path, master_key: bytes) -> None:
+        self.root = root
+        self._master = Fernet(master_key)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
+
+    def write(self, data: bytes) -> Stored:
+        """Encrypt ``data`` under a fresh key into a new file; return its name and wrapped key."""
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = secrets.token_bytes(_NONCE)
+        name = secrets.token_hex(NAME_BYTES) + SUFFIX
+        path = self.path(name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(nonce + AESGCM(key).encrypt(nonce, data, name.encode()))
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            self.destroy(name)
+            raise
+        return Stored(name, self._master.encrypt(key))
+
+    def read(self, name: str, wrapped_key: bytes) -> bytes:
+        """Decrypt one file.
+
+        Raises:
+            SpoolError: the file is missing, or the key or the file is not the one written.
+        """
+        try:
+            key = self._master.decrypt(wrapped_key)
+            blob = self.path(name).read_bytes()
+            return AESGCM(key).decrypt(blob[:_NONCE], blob[_NONCE:], name.encode())
+        except (OSError, InvalidToken, ValueError) as exc:
+            raise SpoolError(f"spool file {name} cannot be read: {type(exc).__name__}") from None
+        except Exception as exc:  # cryptography's own InvalidTag
+            raise SpoolError(f"spool file {name} cannot be read: {type(exc).__name__}") from None
+
+    def destroy(self, name: str) -> bool:
+        """Unlink the file, fsync the folder, and confirm with a stat that it is gone."""
+        path = self.path(name)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        dir_fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the unlink itself reaches the disk, not just the page cache
+        finally:
+            os.close(dir_fd)
+        return not os.path.lexists(path)
+
+    def exists(self, name: str) -> bool:
+        return os.path.lexists(self.path(name))
+
+    def names(self) -> list[str]:
+        """Every entry in the spool, whatever it is: reconciliation decides what to keep."""
+        return sorted(entry.name for entry in os.scandir(self.root))
+
+    def path(self, name: str) -> Path:
+        """The path of ``name``, refusing anything that is not a name this spool generated.
+
+        Raises:
+            SpoolError: the name has separators, dots, or would resolve outside the spool.
+        """
+        stem = name.removesuffix(SUFFIX)
+        if not name.endswith(SUFFIX) or len(stem) != NAME_BYTES * 2 or not all(c in "0123456789abcdef" for c in stem):
+            raise SpoolError("not a spool file name")
+        path = self.root / name
+        if path.parent.resolve() != self.root.resolve():
+            raise SpoolError("spool path escapes the spool")
+        return path
+
+    def remove_stray(self, entry: str) -> bool:
+        """Remove a non-conforming entry found by reconciliation (never follows a symlink)."""
+        target = self.root / entry
+        if "/" in entry or entry in (".", ".."):
+            raise SpoolError("not a spool entry")
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        return not os.path.lexists(target)
