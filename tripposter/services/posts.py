@@ -21,7 +21,7 @@ from ..pipeline.errors import PipelineError, Problem
 from ..pipeline.window import WindowDecision, decide, end_of_trip
 from ..publishers.base import MAX_IMAGES
 from . import audit
-from .errors import ServiceError
+from .errors import NotFoundError, ServiceError
 from .photos import IdempotencyConflictError, check_key, own_photo, posting_trip
 from .rules import caption_rules, photo_consent, pupil_consents, roster_names, trip_window, weekly_hours
 from .school import get_school
@@ -171,3 +171,16 @@ def _schedule(school: SchoolSettings, trip: Trip, request: PostRequest, now: dat
         )
     except PipelineError as exc:
         raise ServiceError(exc.user_message) from None
+
+
+def trip_posts(session: Session, user: User, trip_id: int, limit: int = 50) -> list[Post]:
+    """The newest posts of a trip ``user`` staffs.
+
+    Raises:
+        NotFoundError: not their trip.
+    """
+    trip = session.get(Trip, trip_id)
+    if trip is None or not trip.is_led_by(user):
+        raise NotFoundError("That trip does not exist or is not one of yours.")
+    query = select(Post).where(Post.trip_id == trip_id).order_by(Post.created_at.desc()).limit(limit)
+    return list(session.scalars(query))

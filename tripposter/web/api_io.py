@@ -1,0 +1,120 @@
+"""Reading JSON bodies strictly and writing photos and posts as JSON for the phone page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import abort, request
+
+from ..models import Photo, Post, Trip
+from ..pipeline.errors import Problem
+from ..pipeline.window import describe
+
+MAX_TEXT = 5000
+
+
+def body() -> dict[str, Any]:
+    """The request's JSON object.
+
+    Raises:
+        HTTPException: 400 when the body is not a JSON object.
+    """
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "Send a JSON object as the request body.")
+    return data
+
+
+def text(data: dict[str, Any], name: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
+    value = data.get(name, None if required else "")
+    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
+        abort(400, f"\u201c{name}\u201d must be text of at most {limit} characters.")
+    return value
+
+
+def integer(data: dict[str, Any], name: str, *, default: int | None = None, low: int = 0, high: int = 10**6) -> int:
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        abort(400, f"\u201c{name}\u201d must be a whole number from {low} to {high}.")
+    return value
+
+
+def id_list(data: dict[str, Any], name: str, *, nullable: bool = False, limit: int = 200) -> list[Any]:
+    value = data.get(name, [])
+    ok = isinstance(value, list) and len(value) <= limit
+    ok = ok and all((v is None and nullable) or (isinstance(v, int) and not isinstance(v, bool)) for v in value)
+    if not ok:
+        abort(400, f"\u201c{name}\u201d must be a list of pupil ids{' or nulls' if nullable else ''}.")
+    return value
+
+
+def str_list(data: dict[str, Any], name: str, *, low: int = 1, high: int = 4) -> list[str]:
+    value = data.get(name)
+    if not isinstance(value, list) or not low <= len(value) <= high or not all(isinstance(v, str) and len(v) <= 64 for v in value):
+        abort(400, f"\u201c{name}\u201d must be a list of {low} to {high} photo ids.")
+    return value
+
+
+def idempotency_key(data: dict[str, Any] | None = None) -> str:
+    key = request.headers.get("Idempotency-Key") or (data or {}).get("key") or ""
+    if not isinstance(key, str) or not key:
+        abort(400, "Every upload and post needs an Idempotency-Key header made on the phone.")
+    return key
+
+
+def problems_json(problems: list[Problem] | tuple[Problem, ...]) -> list[dict[str, str]]:
+    return [{"rule": p.rule, "message": p.message} for p in problems]
+
+
+def photo_json(photo: Photo) -> dict[str, Any]:
+    return {
+        "id": photo.public_id,
+        "trip_id": photo.trip_id,
+        "state": photo.state.value,
+        "width": photo.width,
+        "height": photo.height,
+        "faces": photo.faces,
+        "face_pupils": photo.face_pupils,
+        "tagged": photo.tagged,
+        "alt_text": photo.alt_text,
+        "removed_metadata": photo.removed_metadata,
+        "expires_at": photo.expires_at.isoformat(),
+        "preview_url": f"/api/photos/{photo.public_id}/preview.jpg" if photo.spool_name else None,
+    }
+
+
+def post_json(post: Post, tz: str, now: datetime) -> dict[str, Any]:
+    return {
+        "id": post.public_id,
+        "trip_id": post.trip_id,
+        "state": post.state.value,
+        "text": post.text,
+        "photos": len(post.photos),
+        "scheduled_for": post.scheduled_for.isoformat(),
+        "scheduled_text": describe(post.scheduled_for, tz, now),
+        "url": post.remote_url,
+        "error": post.last_error,
+        "urgent": bool(post.urgent_reason),
+    }
+
+
+def trip_json(trip: Trip) -> dict[str, Any]:
+    return {
+        "id": trip.id,
+        "name": trip.name,
+        "destination": trip.destination,
+        "start_date": trip.start_date.isoformat(),
+        "end_date": trip.end_date.isoformat(),
+        "hashtags": trip.hashtags,
+        "pupils": [
+            {
+                "id": p.id,
+                "name": p.full_name,
+                "class": p.class_name,
+                "photo_consent": p.has_photo_consent,
+                "first_name_consent": p.has_first_name_consent,
+            }
+            for p in trip.pupils
+        ],
+    }
