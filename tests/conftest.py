@@ -21,6 +21,8 @@ from tripposter.models import Pupil, Role, Trip, User
 from tripposter.services.accounts import create_user
 from tripposter.web.database import session_factory
 
+pytest_plugins = ["tests.lifecycle"]
+
 PASSWORD = "correct-horse-battery"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
 
@@ -33,10 +35,20 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# Every spool a test made: the last test of the run checks they are all empty.
+SPOOLS: list[Path] = []
+LAST = "test_every_spool_is_empty_after_the_suite"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.name == LAST)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, migrated_db: Path) -> Settings:
     instance = tmp_path / "instance"
     instance.mkdir()
+    SPOOLS.append(instance / "spool")
     db = instance / "tripposter.sqlite3"
     shutil.copy(migrated_db, db)
     return Settings(

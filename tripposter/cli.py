@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import sys
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     """Attach the commands to ``app.cli`` too, so ``flask --app wsgi`` offers the same ones."""
-    for command in (create_user, import_roster, seed_demo, db_group):
+    for command in (create_user, import_roster, seed_demo, db_group, worker, jobs_group):
         app.cli.add_command(command)
     try:
         from .commands.scrub import scrub_command
@@ -104,6 +105,37 @@ def seed_demo(if_empty: bool) -> None:
     click.echo("Demo school created. Sign in at http://127.0.0.1:5000 with:")
     for login in logins:
         click.echo(f"  {login.role.label:<14} {login.email:<22} {login.password}")
+
+
+@click.command("worker")
+@click.option("--workers", default=1, show_default=True, help="Threads publishing at once.")
+@with_appcontext
+def worker(workers: int) -> None:
+    """Run the job worker: publishes posts, sends scheduled ones on time, sweeps expired photos."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    current_app.extensions["tripposter.queue"].start_worker(workers)
+
+
+@click.group("jobs", cls=AppGroup)
+def jobs_group() -> None:
+    """Run queue work by hand (useful without a worker, and in tests)."""
+
+
+@jobs_group.command("tick")
+def jobs_tick() -> None:
+    """Dispatch due posts, settle interrupted ones and sweep expired photos, then run the queue."""
+    queue = current_app.extensions["tripposter.queue"]
+    report = queue.tick()
+    report["ran"] = queue.drain()
+    click.echo(" ".join(f"{k}={v}" for k, v in report.items()))
+
+
+@jobs_group.command("recover")
+def jobs_recover() -> None:
+    """What the worker does at start-up: settle interrupted posts and clear the spool of strays."""
+    from .services.recovery import recover
+
+    click.echo(str(recover(current_app.extensions["tripposter.runtime"], spool=True)))
 
 
 @click.group("db", cls=AppGroup)

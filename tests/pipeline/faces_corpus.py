@@ -58,11 +58,13 @@ def sources() -> tuple[Source, ...]:
 def background(rng: np.random.Generator, size: tuple[int, int]) -> Image.Image:
     """Return a sky-to-grass gradient with noise and a few soft blobs (trees, buildings)."""
     w, h = size
-    t = np.linspace(0, 1, h)[:, None, None]
-    sky, grass = np.array([150, 190, 235]), np.array([70, 120, 50])
+    t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
+    sky, grass = np.array([150, 190, 235], np.float32), np.array([70, 120, 50], np.float32)
     horizon = rng.uniform(0.3, 0.5)
     colours = np.where(t < horizon, sky * (1 - t) + 200 * t, grass * (0.8 + 0.4 * t))
-    pixels = np.broadcast_to(colours, (h, w, 3)) + rng.normal(0, 12, (h, w, 3))
+    # Sensor-like noise, drawn at a quarter of the size and tiled: cheap, and just as busy.
+    noise = rng.normal(0, 12, (-(-h // 2), -(-w // 2), 3)).astype(np.float32)
+    pixels = colours + np.tile(noise, (2, 2, 1))[:h, :w]
     image = Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
     for _ in range(12):

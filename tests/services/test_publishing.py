@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.photos import phone_jpeg
 from tests.pipeline.corpus import MARKERS
-from tests.services.conftest import Outing
+from tests.lifecycle import Outing
 from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState
 from tripposter.publishers.outbox import OutboxPublisher
@@ -165,3 +165,34 @@ def test_other_teachers_cannot_touch_a_photo(session: Session, rt: Runtime, outi
     stranger = make.user(Role.TRIP_LEAD)
     with pytest.raises(ServiceError):
         photos.tag_photo(session, stranger, photo.public_id, [None, None], [], "x")
+
+
+def test_sweeper_destroys_expired_photos(session: Session, rt: Runtime, outing: Outing, queue: Queue, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    photo = receive(session, rt, outing)
+    clock.now += timedelta(hours=25)
+    assert queue.tick()["swept"] == 1
+    session.expire_all()
+    assert photo.state is PhotoState.DESTROYED
+    assert session.scalars(select(DeletionRecord)).one().fate is Fate.EXPIRED
+    assert spool_files(rt) == []
+
+
+def test_start_up_reconciliation_clears_orphans_and_vanished_files(session: Session, rt: Runtime, outing: Outing) -> None:
+    from tripposter.services.recovery import recover
+
+    kept = receive(session, rt, outing, key="photo-key-0002")
+    vanished = receive(session, rt, outing, key="photo-key-0003", data=phone_jpeg(seed=11))
+    (rt.spool.root / vanished.spool_name).unlink()  # type: ignore[operator]
+    rt.spool.write(b"bytes nobody recorded")  # e.g. a crash between the write and the commit
+    (rt.spool.root / "stray.txt").write_text("junk")
+    report = recover(rt, spool=True)
+    assert report.spool is not None and report.spool.orphans == 2 and report.spool.vanished == 1
+    session.expire_all()
+    assert kept.state is PhotoState.READY and rt.spool.names() == [kept.spool_name]
+    assert vanished.state is PhotoState.DESTROYED
+    orphans = session.scalars(select(DeletionRecord).where(DeletionRecord.fate == Fate.ORPHAN)).all()
+    assert len(orphans) == 2 and all(o.verified for o in orphans)
+    photos.cancel_photo(session, rt.spool, outing.lead, kept.public_id, rt.clock())
+    session.commit()

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions, Factory
 from tests.photos import phone_jpeg
-from tests.services.conftest import Outing
+from tests.lifecycle import Outing
 from tripposter.publishers.outbox import OutboxPublisher
 
 
@@ -38,11 +38,6 @@ class Phone:
             path, method=method, data=json.dumps(payload), content_type="application/json",
             headers={"X-CSRFToken": self.csrf, **headers},
         )
-
-
-@pytest.fixture
-def outing(make: Factory) -> Outing:
-    return Outing(make)
 
 
 @pytest.fixture

@@ -6,12 +6,13 @@ installed package, never copied into this repository, and nothing is downloaded.
 Detection scale. Photos reach the pipeline at up to 2000 px on the long edge, and the
 smallest face we promise to find there is 40 px wide (2% of the long edge). We detect on
 a copy whose long edge is 1280 px, so that face is still ~26 px for the network. Measured on
-the generated group shots (``benchmarks/faces.py``): at 1024 px a third of the 40-59 px
-faces fell to ~20 px and 5-20% of them were missed; at 1280 px none were, and a 12 MP photo
-still takes ~105 ms on 2 cores (1536 px takes ~150 ms, over budget). Larger inputs are
-reduced to the same 1280 px in one step, so cost stays flat and the promise scales with the
-photo: 2% of the long edge, i.e. 80 px in a 4000 px original. We do not tile: the posting
-image is already at most 2000 px, and tiling a 12 MP photo would cost 3-4x the time budget.
+240 generated 40-60 px faces (threshold 0.4), recall was 92.5% at 1024 px (~20 px faces),
+96.7% at 1152 px and 98.8% at 1280 px; a 12 MP photo at 1280 px still takes
+~105 ms on 2 idle cores (1536 px takes ~150 ms, at the budget); see ``benchmarks/faces.py``.
+Larger inputs are reduced to the same 1280 px in one step, so cost stays flat and the
+promise scales with the photo: 2% of the long edge, i.e. 80 px in a 4000 px original. We
+do not tile: the posting image is already at most 2000 px, and tiling a 12 MP photo at
+posting resolution would cost 3-4x the time budget.
 
 The threshold of 0.4 is below CenterFace's usual 0.5 because a missed face is a consent
 breach while a spurious box only costs the teacher a tap; no face-free test scene produced

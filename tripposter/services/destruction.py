@@ -57,6 +57,15 @@ def destroy_photo(
     return record
 
 
+def finish_destructions(session: Session, spool: Spool, now: datetime) -> int:
+    """Destroy photos whose fate is settled but whose destruction a crash interrupted."""
+    settled = list(session.scalars(select(Photo).where(Photo.state.in_(list(FATE_OF_STATE)))))
+    for photo in settled:
+        url = photo.post.remote_url if photo.post is not None else None
+        destroy_photo(session, spool, photo, FATE_OF_STATE[photo.state], now, reason="finished after a restart", url=url)
+    return len(settled)
+
+
 @dataclass
 class Reconciled:
     orphans: int = 0
@@ -87,10 +96,7 @@ def reconcile_spool(session: Session, spool: Spool, now: datetime) -> Reconciled
             photo.state = PhotoState.EXPIRED
             audit.record(session, None, "photo.file_vanished", photo)
             result.vanished += 1
-    for photo in session.scalars(select(Photo).where(Photo.state.in_(list(FATE_OF_STATE)))):
-        url = photo.post.remote_url if photo.post is not None else None
-        destroy_photo(session, spool, photo, FATE_OF_STATE[photo.state], now, reason="finished at start-up", url=url)
-        result.finished += 1
+    result.finished += finish_destructions(session, spool, now)
     for photo in session.scalars(select(Photo).where(Photo.state == PhotoState.RECEIVED)):
         # Received but never scrubbed: the upload died mid-way. Nothing was kept; record it.
         destroy_photo(session, spool, photo, Fate.REJECTED, now, reason="upload interrupted")

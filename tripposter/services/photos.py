@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Fate, Photo, PhotoState, Trip, User
+from ..models import Fate, Photo, PhotoState, Trip, TripLog, User
 from ..pipeline.errors import PipelineError
 from ..pipeline.faces import FaceDetector
 from ..pipeline.photo import Limits, scrub_photo
@@ -67,6 +67,9 @@ def posting_trip(session: Session, user: User, trip_id: int) -> Trip:
         raise NotFoundError("That trip does not exist or is not one of yours.")
     if not trip.is_running_on(school_today(session)):
         raise ServiceError(f"{trip.name} is not running today, so photos cannot be added to it.")
+    log = session.get(TripLog, trip.id)
+    if log is not None and log.signed_at is not None:
+        raise ServiceError(f"The deletion log of {trip.name} is signed off, so nothing more can be posted from it.")
     return trip
 
 

@@ -14,14 +14,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db import transaction
-from ..models import Fate, Photo, PhotoState, Post, PostState, Trip, XAccount
+from ..models import Fate, Photo, PhotoState, Post, PostState, Trip
 from ..pipeline.errors import PipelineError
 from ..pipeline.faces import Face
 from ..pipeline.photo import apply_blur
 from ..pipeline.window import is_open, next_opening
 from ..publishers import base as pub
 from ..runtime import Runtime
-from . import audit
+from . import audit, x_account
 from .destruction import destroy_photo
 from .posts import release_photos
 from .rules import photo_consent, trip_window, weekly_hours
@@ -113,8 +113,7 @@ def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily:
         post.published_at, post.claimed_until, post.last_error = now, None, ""
         for photo in post.photos:
             photo.state = PhotoState.PUBLISHED
-        if daily is not None:
-            _record_daily(session, daily)
+        x_account.record_limits(session, daily)
         audit.record(session, None, "post.published", post, url=url)
 
 
@@ -152,7 +151,7 @@ def _handle_error(rt: Runtime, post_id: int, exc: Exception) -> str:
             return _reschedule(session, rt, post, exc.retry_at or now + backoff, now, state=PostState.QUEUED)
         if isinstance(exc, pub.NeedsReconnectError):
             post.state = PostState.QUEUED  # waits, visibly, until a senior leader reconnects
-            _pause(session, exc.user_message)
+            x_account.pause(session, exc.user_message)
             return "paused"
         # Rejected, or a photo that no longer passes the pipeline: the teacher gets the photos back.
         post.state, post.text = PostState.FAILED, ""
@@ -182,23 +181,11 @@ def _finish_unposted(
 
 
 def _paused(session: Session, rt: Runtime) -> bool:
+    """Publishing to X waits while the account is missing or refused our tokens."""
     if rt.settings.publisher != "x":
         return False
-    account = session.scalars(select(XAccount)).first()
-    return account is None or bool(account.paused_reason)
-
-
-def _pause(session: Session, reason: str) -> None:
-    account = session.scalars(select(XAccount)).first()
-    if account is not None:
-        account.paused_reason = reason[:500]
-    audit.record(session, None, "account.needs_reconnect", account)
-
-
-def _record_daily(session: Session, daily: pub.RateLimit) -> None:
-    account = session.scalars(select(XAccount)).first()
-    if account is not None:
-        account.daily_limit, account.daily_remaining, account.daily_reset_at = daily.limit, daily.remaining, daily.reset_at
+    account = x_account.get_account(session)
+    return not x_account.is_connected(account) or bool(account and account.paused_reason)
 
 
 def due_posts(session: Session, now: datetime) -> list[int]:

@@ -18,7 +18,7 @@ from ..models import Fate, PhotoState, Post, PostState, User
 from ..publishers import base as pub
 from ..runtime import Runtime
 from . import audit
-from .destruction import Reconciled, destroy_photo, reconcile_spool
+from .destruction import Reconciled, destroy_photo, finish_destructions, reconcile_spool
 from .errors import ServiceError
 from .publishing import destroy_post_photos, record_published
 
@@ -45,6 +45,7 @@ def recover(rt: Runtime, *, spool: bool = False) -> RecoveryReport:
             post.state, post.maybe_posted, post.claimed_until = PostState.UNKNOWN, True, None
             audit.record(session, None, "post.unknown", post, error="interrupted")
         report.stale = len(stale)
+        finish_destructions(session, rt.spool, now)
         unknown = list(session.scalars(select(Post.id).where(Post.state == PostState.UNKNOWN)))
     for post_id in unknown:
         outcome = reconcile_unknown(rt, post_id)
