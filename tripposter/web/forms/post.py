@@ -1,0 +1,102 @@
+"""Forms on the posting pages: upload a photo, tag it, make a post, settle an unknown post."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    Field,
+    FieldList,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ...publishers.base import MAX_IMAGES
+
+WHEN_CHOICES = [
+    SelectChoice("now", "Post now (or as soon as posting hours open)"),
+    SelectChoice("later", "Post in a number of minutes"),
+    SelectChoice("after_trip", "Post after we've left (after the trip)"),
+]
+DECISIONS = ("posted", "resend", "cancel")
+
+
+def new_key() -> str:
+    """A fresh idempotency key for one rendering of a form: a double submit sends it twice."""
+    return uuid4().hex
+
+
+def optional_int(value: object) -> int | None:
+    """A select's value as a pupil id; the empty option means "blur this face"."""
+    if value in (None, ""):
+        return None
+    return int(str(value))
+
+
+class UploadForm(FlaskForm):
+    photo = FileField("Take or choose a photo")
+    key = HiddenField()
+
+
+class TagForm(FlaskForm):
+    # One select per detected face, in the order the detector found them ("Face 1" is entry 0).
+    faces = FieldList(SelectField(coerce=optional_int))
+    tagged = SelectMultipleField("Who is in the photo", coerce=int)
+    alt_text = TextAreaField(
+        "Describe the photo for people who cannot see it. Don't use names.",
+        validators=[DataRequired("Describe the photo: X shows this to people using screen readers."), Length(max=1000)],
+    )
+
+    def prepare(self, face_count: int, face_choices: list[SelectChoice], pupil_choices: list[SelectChoice]) -> None:
+        """Give each face its select (on first display) and every control its choices."""
+        if not self.is_submitted():
+            while len(self.faces) < face_count:
+                self.faces.append_entry(None)
+        for number, entry in enumerate(self.faces, start=1):
+            entry.choices = face_choices
+            entry.label.text = f"Face {number} is"
+        self.tagged.choices = pupil_choices
+
+    def face_pupils(self) -> list[int | None]:
+        return [entry.data for entry in self.faces]
+
+
+class PostForm(FlaskForm):
+    key = HiddenField(validators=[DataRequired("Reload the page and try again.")])
+    # Checked by the service against the teacher's ready photos, so any value may arrive here.
+    photo_ids = SelectMultipleField("Photos to post", validate_choice=False)
+    caption = TextAreaField("Caption", validators=[Length(max=2000)])
+    when = RadioField("When should it go out?", choices=WHEN_CHOICES, default="now")
+    minutes = IntegerField("Minutes from now", validators=[Optional(), NumberRange(1, 7 * 24 * 60)])
+    urgent_reason = StringField(
+        "Urgent: post now, outside the usual hours. Give the reason", validators=[Length(max=500)]
+    )
+
+    def validate_photo_ids(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError("Choose at least one photo.")
+        if len(field.data) > MAX_IMAGES:
+            raise ValidationError(f"Choose at most {MAX_IMAGES} photos for one post.")
+
+    def validate_minutes(self, field: Field) -> None:
+        if self.when.data == "later" and not field.data:
+            raise ValidationError("Give the number of minutes to wait.")
+
+
+class DecisionForm(FlaskForm):
+    """The three buttons on an unknown post: each sends its own ``decision`` value."""
+
+    decision = HiddenField()
+
+    def validate_decision(self, field: Field) -> None:
+        if field.data not in DECISIONS:
+            raise ValidationError("Choose one of the three buttons.")
