@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import UserFacingError
 
-class PipelineError(Exception):
-    """A photo was refused. ``user_message`` says, in plain words, what happened and what to do next."""
 
-    code = "refused"
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+class PipelineError(UserFacingError):
+    """A photo was refused by the pipeline."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
+from ..errors import UserFacingError
+
 MAX_IMAGES = 4
 MAX_ALT_TEXT_CHARS = 1000  # X's documented limit for media alt text
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # X's limit for an image attached to a post
@@ -15,14 +17,10 @@ DEFAULT_REPLY_SETTINGS = "mentionedUsers"  # nobody can reply unless the post me
 _JPEG_MAGIC = b"\xff\xd8\xff"
 
 
-class PublishError(Exception):
-    """Publishing failed. ``user_message`` says, in plain words, what happened and what to do next."""
+class PublishError(UserFacingError):
+    """Publishing failed; ``user_message`` says what to do next."""
 
     code = "publish_failed"
-
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 class RetryableError(PublishError):

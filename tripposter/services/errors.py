@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from ..errors import UserFacingError
 
-class ServiceError(Exception):
-    """A request was refused. ``user_message`` says what happened and what to do next."""
 
-    def __init__(self, user_message: str) -> None:
-        super().__init__(user_message)
-        self.user_message = user_message
+class ServiceError(UserFacingError):
+    """A request was refused by a use case."""
 
 
 class ValidationError(ServiceError):

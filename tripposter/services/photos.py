@@ -29,13 +29,15 @@ KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 class IdempotencyConflictError(ServiceError):
     """The key was used before for a different request."""
 
+    code = "idempotency_conflict"
+
 
 class PhotoRefusedError(ServiceError):
     """The pipeline refused the upload; it has been destroyed and recorded."""
 
     def __init__(self, user_message: str, code: str) -> None:
         super().__init__(user_message)
-        self.code = code
+        self.code = code  # the pipeline's own refusal code, e.g. "not_an_image"
 
 
 @dataclass(frozen=True)

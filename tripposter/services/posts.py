@@ -32,6 +32,8 @@ When = Literal["now", "later", "after_trip"]
 class ChecksFailedError(ServiceError):
     """The post breaks one or more rules; nothing was queued."""
 
+    code = "checks_failed"
+
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(" ".join(p.message for p in problems))
         self.problems = problems

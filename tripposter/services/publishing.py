@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db import transaction
+from ..errors import UserFacingError
 from ..models import Fate, Photo, PhotoState, Post, PostState, Trip
 from ..pipeline.errors import PipelineError
 from ..pipeline.faces import Face
@@ -127,13 +128,13 @@ def destroy_post_photos(rt: Runtime, post_id: int) -> None:
                 destroy_photo(session, rt.spool, photo, Fate.POSTED, rt.clock(), url=post.remote_url)
 
 
-def _handle_error(rt: Runtime, post_id: int, exc: Exception) -> str:
+def _handle_error(rt: Runtime, post_id: int, exc: UserFacingError) -> str:
     now = rt.clock()
     with transaction(rt.sessions) as session:
         post = session.get(Post, post_id)
         assert post is not None
         post.claimed_until = None
-        post.last_error = getattr(exc, "user_message", str(exc))[:500]
+        post.last_error = exc.user_message[:500]
         if isinstance(exc, pub.RetryableError) and exc.outcome_unknown:
             post.state, post.maybe_posted = PostState.UNKNOWN, True  # recovery reconciles; never a blind resend
             audit.record(session, None, "post.unknown", post, error=exc.code)
@@ -156,7 +157,7 @@ def _handle_error(rt: Runtime, post_id: int, exc: Exception) -> str:
         # Rejected, or a photo that no longer passes the pipeline: the teacher gets the photos back.
         post.state, post.text = PostState.FAILED, ""
         release_photos(post)
-        audit.record(session, None, "post.failed", post, error=getattr(exc, "code", "error"))
+        audit.record(session, None, "post.failed", post, error=exc.code)
         return "failed"
 
 

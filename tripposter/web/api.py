@@ -30,7 +30,7 @@ Reply = tuple[Response, int]
 @bp.errorhandler(ServiceError)
 def _refused(exc: ServiceError) -> Reply:
     status = 404 if isinstance(exc, NotFoundError) else 422
-    error: dict[str, Any] = {"status": status, "message": exc.user_message, "code": getattr(exc, "code", "refused")}
+    error: dict[str, Any] = {"status": status, "message": exc.user_message, "code": exc.code}
     if isinstance(exc, posts.ChecksFailedError):
         error["problems"] = problems_json(exc.problems)
     return jsonify({"error": error}), status
