@@ -238,3 +238,19 @@ def test_senior_leader_decides_unknown_posts(
     assert auth.post(f"/post/decisions/{posted.public_id}", {"decision": "posted"}).status_code == 302
     assert "not waiting for a decision" in page(client, "/post/decisions")
     assert auth.post(f"/post/decisions/{again.public_id}", {"decision": "shrug"}).status_code == 400
+
+
+def test_senior_leader_home_page_raises_unknown_posts_and_a_paused_account(
+    auth: AuthActions, make: Factory, client: FlaskClient, db: Session
+) -> None:
+    from tripposter.models import XAccount
+
+    lead = make.user(Role.TRIP_LEAD)
+    trip = make.trip(lead)
+    db.add(Post(idempotency_key="k" * 16, request_hash="h", trip_id=trip.id, author_id=lead.id, state=PostState.UNKNOWN))
+    db.add(XAccount(paused_reason="X refused our tokens."))
+    db.commit()
+    auth.login(make.user(Role.ADMIN))
+    html = client.get("/").get_data(as_text=True)
+    assert "Posting to X is paused: X refused our tokens." in html
+    assert "1 post(s) may or may not have reached X" in html

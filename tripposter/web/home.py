@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, url_for
 from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from ..models import Role
+from ..services.recovery import unknown_posts
+from ..services.x_account import get_account
 
 from ..services.school import school_today
 from ..services.trips import visible_trips
@@ -20,4 +25,16 @@ def index() -> str:
     trips = visible_trips(db_session(), current_user)
     running = [t for t in trips if t.is_running_on(today)]
     upcoming = [t for t in trips if t.start_date > today][:5]
-    return render_template("home/index.html", running=running, upcoming=upcoming)
+    alerts = leader_alerts(db_session()) if current_user.has_role(Role.ADMIN) else []
+    return render_template("home/index.html", running=running, upcoming=upcoming, alerts=alerts)
+
+
+def leader_alerts(session: Session) -> list[tuple[str, str]]:
+    """What a senior leader must act on: a paused X account, posts nobody can say went out."""
+    alerts = []
+    account = get_account(session)
+    if account is not None and account.paused_reason:
+        alerts.append((f"Posting to X is paused: {account.paused_reason}", url_for("account.show")))
+    if unknown := len(unknown_posts(session)):
+        alerts.append((f"{unknown} post(s) may or may not have reached X. Check the account and decide.", url_for("post.decisions")))
+    return alerts
