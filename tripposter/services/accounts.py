@@ -77,7 +77,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     try:
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
-        raise ValidationError({"current_password": "That is not your current password."}) from None
+        raise ValidationError({"current_password": "That is not your current password."}) from None  # nosec B105: a message
     _check_password_strength(new, "new_password")
     _set_password(user, new)
     audit.record(session, user, "user.password_changed", user)

@@ -63,7 +63,7 @@ def seed_demo(session: Session, today: date | None = None, pupils: int = 30) -> 
         )
         for login in DEMO_LOGINS
     }
-    rng = random.Random(20261121)  # the same demo school every time
+    rng = random.Random(20261121)  # nosec B311: the same demo school every time, not a secret
     roster = []
     for i in range(pupils):
         # About one in six refused photos, one in ten never answered: realistic for a primary school.

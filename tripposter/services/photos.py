@@ -185,5 +185,6 @@ def cancel_photo(session: Session, spool: Spool, user: User, public_id: str, now
 
 def photo_trip(session: Session, photo: Photo) -> Trip:
     trip = session.get(Trip, photo.trip_id)
-    assert trip is not None  # a foreign key guarantees it
+    if trip is None:  # a foreign key prevents it; say so plainly if the database was tampered with
+        raise NotFoundError("This photo's trip no longer exists.")
     return trip

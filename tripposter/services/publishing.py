@@ -22,6 +22,7 @@ from ..pipeline.photo import apply_blur
 from ..pipeline.window import is_open, next_opening
 from ..publishers import base as pub
 from ..runtime import Runtime
+from ..spool import SpoolError
 from . import audit, x_account
 from .destruction import destroy_photo
 from .posts import release_photos
@@ -40,13 +41,15 @@ def publish_post(rt: Runtime, post_id: int) -> str:
         return outcome
     rt.checkpoint("claimed")
     with rt.sessions() as session:
-        post = session.get(Post, post_id)
-        assert post is not None
+        post = get_post(session, post_id)
         try:
             request = _build_request(session, rt, post)
             publisher = rt.publisher_for(session)
         except (PipelineError, pub.PublishError) as exc:
             return _handle_error(rt, post_id, exc)
+        except SpoolError:
+            unreadable = UserFacingError("A photo of this post could not be read back, so nothing was posted. Take it again.")
+            return _handle_error(rt, post_id, unreadable)
     rt.checkpoint("built")
     try:
         published = publisher.publish(request)
@@ -72,9 +75,12 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
         return "not-due"
     if _paused(session, rt):
         return "paused"
-    trip, school = session.get(Trip, post.trip_id), get_school(session)
-    assert trip is not None
+    trip, school = _trip(session, post), get_school(session)
     photos = list(post.photos)
+    if any(not (photo.spool_name and photo.wrapped_key) for photo in photos):
+        # A photo's file vanished (found at start-up) or it was swept: the post cannot be whole.
+        _finish_unposted(session, rt, post, PostState.EXPIRED, Fate.EXPIRED, "a photo was no longer held", now)
+        return "expired"
     if any(photo_consent(school, trip, photo).problems for photo in photos):
         # A parent withdrew consent (or a tag became invalid) since this was queued.
         _finish_unposted(session, rt, post, PostState.WITHDRAWN, Fate.WITHDRAWN, "consent changed before posting", now)
@@ -91,12 +97,10 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
 
 def _build_request(session: Session, rt: Runtime, post: Post) -> pub.Post:
     """Decrypt each photo, blur every face that must be blurred under today's consent, and verify."""
-    trip, school = session.get(Trip, post.trip_id), get_school(session)
-    assert trip is not None
+    trip, school = _trip(session, post), get_school(session)
     images = []
     for photo in post.photos:
-        assert photo.spool_name and photo.wrapped_key, "a photo in a post lost its file"
-        clean = rt.spool.read(photo.spool_name, photo.wrapped_key)
+        clean = rt.spool.read(photo.spool_name or "", photo.wrapped_key or b"")
         blur = photo_consent(school, trip, photo).blur
         faces = [Face(**photo.faces[i]) for i in sorted(blur)]
         jpeg = apply_blur(clean, faces, rt.limits) if faces else clean
@@ -108,8 +112,7 @@ def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily:
     """Commit the remote id the moment X (or the outbox) gives it."""
     now = rt.clock()
     with transaction(rt.sessions) as session:
-        post = session.get(Post, post_id)
-        assert post is not None
+        post = get_post(session, post_id)
         post.remote_id, post.remote_url, post.state = remote_id, url, PostState.PUBLISHED
         post.published_at, post.claimed_until, post.last_error = now, None, ""
         for photo in post.photos:
@@ -121,8 +124,7 @@ def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily:
 def destroy_post_photos(rt: Runtime, post_id: int) -> None:
     """Destroy every photo of a published post; each gets its DeletionRecord."""
     with transaction(rt.sessions) as session:
-        post = session.get(Post, post_id)
-        assert post is not None
+        post = get_post(session, post_id)
         for photo in post.photos:
             if photo.state is not PhotoState.DESTROYED:
                 destroy_photo(session, rt.spool, photo, Fate.POSTED, rt.clock(), url=post.remote_url)
@@ -131,8 +133,7 @@ def destroy_post_photos(rt: Runtime, post_id: int) -> None:
 def _handle_error(rt: Runtime, post_id: int, exc: UserFacingError) -> str:
     now = rt.clock()
     with transaction(rt.sessions) as session:
-        post = session.get(Post, post_id)
-        assert post is not None
+        post = get_post(session, post_id)
         post.claimed_until = None
         post.last_error = exc.user_message[:500]
         if isinstance(exc, pub.RetryableError) and exc.outcome_unknown:
@@ -187,6 +188,20 @@ def _paused(session: Session, rt: Runtime) -> bool:
         return False
     account = x_account.get_account(session)
     return not x_account.is_connected(account) or bool(account and account.paused_reason)
+
+
+def get_post(session: Session, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise LookupError(f"post {post_id} does not exist")
+    return post
+
+
+def _trip(session: Session, post: Post) -> Trip:
+    trip = session.get(Trip, post.trip_id)
+    if trip is None:
+        raise LookupError(f"post {post.id} has no trip")
+    return trip
 
 
 def due_posts(session: Session, now: datetime) -> list[int]:

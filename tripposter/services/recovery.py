@@ -20,7 +20,7 @@ from ..runtime import Runtime
 from . import audit
 from .destruction import Reconciled, destroy_photo, finish_destructions, reconcile_spool
 from .errors import ServiceError
-from .publishing import destroy_post_photos, record_published
+from .publishing import destroy_post_photos, get_post, record_published
 
 Decision = Literal["posted", "resend", "cancel"]
 NEEDS_HUMAN = "X cannot tell us whether this post went out. A senior leader must check the account and decide."
@@ -74,8 +74,7 @@ def reconcile_unknown(rt: Runtime, post_id: int) -> str:
         destroy_post_photos(rt, post_id)
         return "published"
     with transaction(rt.sessions) as session:
-        post = session.get(Post, post_id)
-        assert post is not None
+        post = get_post(session, post_id)
         # Not on the account: it never went out, so sending it is the first time, not the second.
         post.state, post.scheduled_for = PostState.QUEUED, rt.clock()
         audit.record(session, None, "post.requeued", post, reason="not found on the account")
@@ -84,8 +83,7 @@ def reconcile_unknown(rt: Runtime, post_id: int) -> str:
 
 def _needs_human(rt: Runtime, post_id: int) -> str:
     with transaction(rt.sessions) as session:
-        post = session.get(Post, post_id)
-        assert post is not None
+        post = get_post(session, post_id)
         if post.last_error != NEEDS_HUMAN:
             post.last_error = NEEDS_HUMAN
             audit.record(session, None, "post.needs_decision", post)
