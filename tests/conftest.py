@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from tests import pg
 from tripposter import create_app
 from tripposter.config import Settings
 from tripposter.db import upgrade
@@ -27,12 +30,19 @@ PASSWORD = "correct-horse-battery"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf-token" content="([^"]+)"')
 
 
+# The scaled-out run (.ci/run's second pass) points these at PostgreSQL and Redis.
+PG_URL = os.environ.get("TRIPPOSTER_TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("TRIPPOSTER_TEST_REDIS_URL", "")
+
+
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database upgraded to head once per run; each test gets its own copy."""
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database upgraded to head once per run; each test gets its own copy of it."""
+    if PG_URL:
+        return pg.make_template(PG_URL)
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     upgrade(f"sqlite:///{path}")
-    return path
+    return str(path)
 
 
 # Every spool a test made: the last test of the run checks they are all empty.
@@ -45,26 +55,52 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, migrated_db: Path) -> Settings:
+def settings(tmp_path: Path, migrated_db: str) -> Iterator[Settings]:
     instance = tmp_path / "instance"
     instance.mkdir()
     SPOOLS.append(instance / "spool")
-    db = instance / "tripposter.sqlite3"
-    shutil.copy(migrated_db, db)
-    return Settings(
+    namespace = "t" + uuid.uuid4().hex[:12]
+    if PG_URL:
+        url = pg.copy_database(PG_URL, migrated_db, namespace)
+    else:
+        shutil.copy(migrated_db, instance / "tripposter.sqlite3")
+        url = f"sqlite:///{instance / 'tripposter.sqlite3'}"
+    yield Settings(
         instance_path=instance,
         secret_key="test-secret-key-not-for-production",
-        database_url=f"sqlite:///{db}",
+        database_url=url,
         spool_key=Fernet.generate_key().decode(),
         token_key=Fernet.generate_key().decode(),
+        queue_url=REDIS_URL,
+        ratelimit_storage_uri=REDIS_URL or "memory://",
+        namespace=namespace,
         testing=True,
     )
+    if PG_URL:
+        pg.drop_database(PG_URL, namespace)
 
 
 @pytest.fixture
-def app(settings: Settings) -> Iterator[Flask]:
-    app = create_app(settings)
-    yield app
+def app_factory() -> Iterator[Callable[[Settings], Flask]]:
+    """Make apps for a test; each is closed when the test ends."""
+    made: list[Flask] = []
+
+    def build(settings: Settings) -> Flask:
+        made.append(create_app(settings))
+        return made[-1]
+
+    yield build
+    for app in made:
+        # Close the pool before the test's database is dropped (PostgreSQL) or its folder removed.
+        session_factory(app).kw["bind"].dispose()
+        if REDIS_URL:
+            app.extensions["tripposter.queue"].huey.storage.flush_all()
+            app.extensions["tripposter.queue"].huey.storage.pool.disconnect()
+
+
+@pytest.fixture
+def app(settings: Settings, app_factory: Callable[[Settings], Flask]) -> Flask:
+    return app_factory(settings)
 
 
 @pytest.fixture

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from tests import pg
+from tests.conftest import PG_URL
 from tripposter.db import alembic_config, make_engine, upgrade
 from tripposter.models import Base
 
@@ -16,6 +19,23 @@ from tripposter.models import Base
 def test_head_matches_the_models(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     upgrade(url)
+    _assert_matches(url)
+
+
+@pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
+def test_head_matches_the_models_on_postgresql() -> None:
+    name = "tripposter_migration_check"
+    pg.drop_database(PG_URL, name)
+    url = pg.copy_database(PG_URL, "template0", name)
+    try:
+        upgrade(url)
+        _assert_matches(url)
+        command.downgrade(alembic_config(url), "base")
+    finally:
+        pg.drop_database(PG_URL, name)
+
+
+def _assert_matches(url: str) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)

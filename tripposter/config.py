@@ -39,6 +39,9 @@ class Settings:
     login_rate_limit: str = "5 per minute"
     # Empty: the job queue lives in a SQLite file in the instance folder. redis://... to scale out.
     queue_url: str = ""
+    # Prefixes this school's keys in a shared Redis (job queue, sign-in throttle), so one Redis
+    # can serve every school of a trust.
+    namespace: str = "tripposter"
     # "outbox" keeps every post on this machine; "x" publishes to the connected X account.
     publisher: str = "outbox"
     x_consumer_key: str = ""

@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 def make_huey(runtime: Runtime) -> Huey:
     settings = runtime.settings
     if settings.queue_url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("tripposter", url=settings.queue_url, results=False)
+        return RedisHuey(settings.namespace, url=settings.queue_url, results=False)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("tripposter", filename=str(settings.instance_path / "queue.sqlite3"), results=False)
+    return SqliteHuey(settings.namespace, filename=str(settings.instance_path / "queue.sqlite3"), results=False)
 
 
 class Queue:

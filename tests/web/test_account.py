@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dataclasses
 import json
 import logging
@@ -18,7 +20,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tests.conftest import AuthActions, Factory
-from tripposter import create_app
 from tripposter.config import Settings
 from tripposter.models import AuditEvent, Role
 from tripposter.publishers.x_connect import TokenBox, XTokens
@@ -39,8 +40,8 @@ def x_settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def x_app(x_settings: Settings) -> Flask:
-    return create_app(x_settings)
+def x_app(x_settings: Settings, app_factory: Callable[[Settings], Flask]) -> Flask:
+    return app_factory(x_settings)
 
 
 @pytest.fixture
@@ -175,8 +176,10 @@ def test_outbox_mode_explains_what_to_set(
     assert len(rsps.calls) == 0
 
 
-def test_missing_keys_are_explained(settings: Settings, make: Factory, rsps: responses.RequestsMock) -> None:
-    auth = AuthActions(create_app(dataclasses.replace(settings, publisher="x")).test_client())
+def test_missing_keys_are_explained(
+    settings: Settings, make: Factory, rsps: responses.RequestsMock, app_factory: Callable[[Settings], Flask]
+) -> None:
+    auth = AuthActions(app_factory(dataclasses.replace(settings, publisher="x")).test_client())
     auth.login(make.user(Role.ADMIN))
     auth.post("/account/connect")
     page = unescape(auth.client.get("/account/").get_data(as_text=True))

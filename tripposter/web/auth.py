@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ..config import Settings
 from ..services import accounts
 from ..services.errors import ValidationError
 from .access import public, signed_in
@@ -21,16 +22,21 @@ LOGIN_THROTTLED = (
 )
 
 
+def _settings() -> Settings:
+    return current_app.config["TRIPPOSTER_SETTINGS"]
+
+
+# Keys carry the school's namespace: several schools may share one Redis throttle store.
 def _account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+    return f"{_settings().namespace}:account:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
 def _address_key() -> str:
-    return "address:" + (request.remote_addr or "unknown")
+    return f"{_settings().namespace}:address:" + (request.remote_addr or "unknown")
 
 
 def _login_limit() -> str:
-    return current_app.config["TRIPPOSTER_SETTINGS"].login_rate_limit
+    return _settings().login_rate_limit
 
 
 @bp.route("/login", methods=["GET", "POST"])
