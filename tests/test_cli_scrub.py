@@ -10,7 +10,13 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from tests.pipeline.corpus import bad_inputs, full_exif, jpeg_bytes, photo_like, stored_for
+from tests.pipeline.corpus import (
+    bad_inputs,
+    full_exif,
+    jpeg_bytes,
+    photo_like,
+    stored_for,
+)
 from tripposter.commands.scrub import scrub_command
 from tripposter.pipeline.verify import verify_clean_jpeg
 

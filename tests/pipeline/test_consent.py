@@ -6,7 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from tripposter.pipeline.consent import ConsentResult, FaceDecision, PupilConsent, check_consent
+from tripposter.pipeline.consent import (
+    ConsentResult,
+    FaceDecision,
+    PupilConsent,
+    check_consent,
+)
 
 SAM = PupilConsent(1, "Sam", "Lee", photo_consent=True, first_name_consent=True)
 AMY = PupilConsent(2, "Amy", "Khan", photo_consent=True, first_name_consent=False)

@@ -20,7 +20,12 @@ from tests.pipeline.corpus import (
     stored_for,
 )
 from tripposter.pipeline.photo import Limits, scrub_photo
-from tripposter.pipeline.scrub import OutputTooLargeError, encode_jpeg, quality_steps, target_size
+from tripposter.pipeline.scrub import (
+    OutputTooLargeError,
+    encode_jpeg,
+    quality_steps,
+    target_size,
+)
 from tripposter.pipeline.verify import verify_clean_jpeg
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.publishers.conftest import make_jpeg
 from tripposter.publishers.base import InvalidPostError, Post, PostImage, Publisher
 from tripposter.publishers.outbox import OutboxNotFoundError, OutboxPublisher
-from tests.publishers.conftest import make_jpeg
 
 
 def _post(text: str = "Pond dipping at Wicken Fen #Year4Trip", count: int = 2) -> Post:

@@ -10,6 +10,17 @@ import pytest
 import requests
 import responses
 
+from tests.publishers.conftest import (
+    ACCESS_SECRET,
+    ACCESS_TOKEN,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    TWEETS_URL,
+    assert_signed,
+    json_body,
+    make_jpeg,
+    query,
+)
 from tripposter.publishers.base import (
     CannotTellError,
     NeedsReconnectError,
@@ -22,17 +33,6 @@ from tripposter.publishers.base import (
 )
 from tripposter.publishers.x import XPublisher
 from tripposter.publishers.x_connect import XTokens
-from tests.publishers.conftest import (
-    ACCESS_SECRET,
-    ACCESS_TOKEN,
-    CONSUMER_KEY,
-    CONSUMER_SECRET,
-    TWEETS_URL,
-    assert_signed,
-    json_body,
-    make_jpeg,
-    query,
-)
 
 CAPTION = "Rock pooling at Robin Hood's Bay & a picnic <3 #Year5Trip"
 RESET = 1_900_000_000

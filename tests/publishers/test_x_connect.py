@@ -8,6 +8,12 @@ import pytest
 import requests
 import responses
 
+from tests.publishers.conftest import (
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    assert_signed,
+    oauth_params,
+)
 from tripposter.publishers.base import NeedsReconnectError
 from tripposter.publishers.x_connect import (
     ConnectError,
@@ -17,7 +23,6 @@ from tripposter.publishers.x_connect import (
     finish_connect,
     start_connect,
 )
-from tests.publishers.conftest import CONSUMER_KEY, CONSUMER_SECRET, assert_signed, oauth_params
 
 CALLBACK = "https://school.example/admin/x/callback"
 REQUEST_TOKEN_URL = "https://api.twitter.com/oauth/request_token"

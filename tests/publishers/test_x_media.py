@@ -9,8 +9,6 @@ import requests
 import responses
 import tweepy
 
-from tripposter.publishers.base import NeedsReconnectError, RejectedError, RetryableError
-from tripposter.publishers.x_media import CHUNK_SIZE, MediaUploader
 from tests.publishers.conftest import (
     ACCESS_SECRET,
     ACCESS_TOKEN,
@@ -23,6 +21,12 @@ from tests.publishers.conftest import (
     multipart_fields,
     query,
 )
+from tripposter.publishers.base import (
+    NeedsReconnectError,
+    RejectedError,
+    RetryableError,
+)
+from tripposter.publishers.x_media import CHUNK_SIZE, MediaUploader
 
 
 def _uploader(sleeps: list[float] | None = None) -> MediaUploader:

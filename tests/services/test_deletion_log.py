@@ -12,9 +12,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Factory
-from tripposter.models import AuditEvent, DeletionRecord, Fate, Photo, PhotoState, Post, PostState, Role, Trip, User
+from tripposter.models import (
+    AuditEvent,
+    DeletionRecord,
+    Fate,
+    Photo,
+    PhotoState,
+    Post,
+    PostState,
+    Role,
+    Trip,
+    User,
+)
 from tripposter.services import deletion_log
-from tripposter.services.deletion_log import LogClosedError, LogNotReadyError, NotTripStaffError
+from tripposter.services.deletion_log import (
+    LogClosedError,
+    LogNotReadyError,
+    NotTripStaffError,
+)
 from tripposter.services.deletion_report import latin1, safe_cell
 from tripposter.services.errors import ValidationError
 

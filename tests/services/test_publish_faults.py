@@ -16,11 +16,16 @@ import responses
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.publishers.conftest import CONSUMER_KEY, CONSUMER_SECRET, MEDIA_API, TWEETS_URL
 from tests.lifecycle import Clock, Outing
+from tests.publishers.conftest import (
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    MEDIA_API,
+    TWEETS_URL,
+)
 from tests.services.test_publishing import outbox, queue_post, receive
 from tripposter.jobs import Queue
-from tripposter.models import DeletionRecord, Fate, PhotoState, Post, PostState, XAccount
+from tripposter.models import DeletionRecord, Fate, PhotoState, PostState, XAccount
 from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.runtime import Runtime
 from tripposter.services import x_account

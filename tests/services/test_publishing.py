@@ -9,9 +9,9 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.lifecycle import Outing
 from tests.photos import phone_jpeg
 from tests.pipeline.corpus import MARKERS
-from tests.lifecycle import Outing
 from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState
 from tripposter.publishers.outbox import OutboxPublisher

@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import AuthActions, Factory
-from tests.photos import phone_jpeg
+from tests.conftest import AuthActions
 from tests.lifecycle import Outing
+from tests.photos import phone_jpeg
 from tripposter.publishers.outbox import OutboxPublisher
 
 

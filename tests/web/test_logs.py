@@ -13,7 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import AuthActions, Factory
-from tests.services.test_deletion_log import POST_URL, SECRET_CAPTION, add_every_fate, add_photo, ended_trip, sha
+from tests.services.test_deletion_log import (
+    POST_URL,
+    SECRET_CAPTION,
+    add_every_fate,
+    add_photo,
+    ended_trip,
+    sha,
+)
 from tripposter.models import DeletionRecord, Fate, PhotoState, Role, TripLog
 
 STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)

@@ -12,10 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import AuthActions, Factory
-from tests.photos import phone_jpeg
 from tests.lifecycle import Outing
+from tests.photos import phone_jpeg
 from tripposter.jobs import Queue
-from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, Role
+from tripposter.models import (
+    DeletionRecord,
+    Fate,
+    Photo,
+    PhotoState,
+    Post,
+    PostState,
+    Role,
+)
 from tripposter.pipeline.window import describe
 from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.runtime import Runtime

@@ -13,7 +13,12 @@ from typing import Literal
 from tripposter.pipeline.decode import load_pixels, open_image
 from tripposter.pipeline.faces import Face, FaceDetector, blur_faces
 from tripposter.pipeline.inventory import metadata_kinds
-from tripposter.pipeline.scrub import encode_jpeg, orientation, target_size, to_posting_pixels
+from tripposter.pipeline.scrub import (
+    encode_jpeg,
+    orientation,
+    target_size,
+    to_posting_pixels,
+)
 from tripposter.pipeline.verify import verify_clean_jpeg
 
 BlurChoice = Literal["none", "all"] | Sequence[int]

@@ -23,7 +23,11 @@ from requests_oauthlib import OAuth1Session
 from requests_oauthlib.oauth1_session import TokenRequestDenied
 
 from tripposter.publishers.base import NeedsReconnectError, PublishError
-from tripposter.publishers.x_media import DEFAULT_TIMEOUT, install_timeout, quiet_chatty_loggers
+from tripposter.publishers.x_media import (
+    DEFAULT_TIMEOUT,
+    install_timeout,
+    quiet_chatty_loggers,
+)
 
 
 class ConnectError(PublishError):

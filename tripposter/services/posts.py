@@ -23,7 +23,14 @@ from ..publishers.base import MAX_IMAGES
 from . import audit
 from .errors import NotFoundError, ServiceError
 from .photos import IdempotencyConflictError, check_key, own_photo, posting_trip
-from .rules import caption_rules, photo_consent, pupil_consents, roster_names, trip_window, weekly_hours
+from .rules import (
+    caption_rules,
+    photo_consent,
+    pupil_consents,
+    roster_names,
+    trip_window,
+    weekly_hours,
+)
 from .school import get_school
 
 When = Literal["now", "later", "after_trip"]

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,7 +19,11 @@ from ..config import Settings
 from ..models import Role, utcnow
 from ..services import x_account
 from ..services.errors import ServiceError
-from ..services.x_account_connect import begin_connect, complete_connect, connect_problem
+from ..services.x_account_connect import (
+    begin_connect,
+    complete_connect,
+    connect_problem,
+)
 from .access import roles
 from .database import db_session
 from .forms.account import ReplySettingsForm

@@ -20,7 +20,18 @@ from ..services.rules import photo_consent
 from ..services.school import get_school, school_today
 from ..services.trips import visible_trips
 from .access import roles, signed_in
-from .api_io import body, id_list, idempotency_key, integer, photo_json, post_json, problems_json, str_list, text, trip_json
+from .api_io import (
+    body,
+    id_list,
+    idempotency_key,
+    integer,
+    photo_json,
+    post_json,
+    problems_json,
+    str_list,
+    text,
+    trip_json,
+)
 from .database import db_session, queue, runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -6,9 +6,9 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import Settings
+from ..db import make_engine, make_sessionmaker
 from ..jobs import Queue
 from ..runtime import Runtime
-from ..db import make_engine, make_sessionmaker
 
 _KEY = "tripposter.sessionmaker"
 

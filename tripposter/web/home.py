@@ -8,10 +8,9 @@ from sqlalchemy.orm import Session
 
 from ..models import Role
 from ..services.recovery import unknown_posts
-from ..services.x_account import get_account
-
 from ..services.school import school_today
 from ..services.trips import visible_trips
+from ..services.x_account import get_account
 from .access import signed_in
 from .database import db_session
 

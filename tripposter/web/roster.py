@@ -11,7 +11,13 @@ from ..services import roster
 from ..services.roster import RosterImportError
 from .access import roles
 from .database import db_session
-from .forms.office import ConfirmImportForm, ConsentForm, ImportForm, consent_choice, consent_value
+from .forms.office import (
+    ConfirmImportForm,
+    ConsentForm,
+    ImportForm,
+    consent_choice,
+    consent_value,
+)
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField, TimeField
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 CONSENT_CHOICES = [
