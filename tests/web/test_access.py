@@ -10,7 +10,7 @@ from tests.conftest import AuthActions, Factory
 from tripposter.models import Role
 from tripposter.web.access import PUBLIC, access_of
 
-PUBLIC_ENDPOINTS = {"static", "auth.login"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "pwa.manifest", "pwa.service_worker"}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:

@@ -102,9 +102,22 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import account, api, auth, home, logs, outbox, post, roster, school, trips, users
+    from . import (
+        account,
+        api,
+        auth,
+        home,
+        logs,
+        outbox,
+        post,
+        pwa,
+        roster,
+        school,
+        trips,
+        users,
+    )
 
-    for module in (account, api, auth, home, logs, outbox, post, roster, school, trips, users):
+    for module in (account, api, auth, home, logs, outbox, post, pwa, roster, school, trips, users):
         app.register_blueprint(module.bp)
 
 

@@ -1,0 +1,22 @@
+// Small helpers for building the page from script without innerHTML or inline styles.
+export const $ = (id) => document.getElementById(id);
+
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (typeof value === "boolean") node.toggleAttribute(name, value);
+    else node.setAttribute(name, value);
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+// Tell screen-reader users what just happened (the live region is in the page's markup).
+export function say(text) {
+  const live = $("live");
+  live.textContent = "";
+  setTimeout(() => { live.textContent = text; }, 60);
+}

@@ -1,0 +1,51 @@
+// The status list: what still waits on this phone, then what the server has done with each post.
+import { el } from "./dom.js";
+
+const SERVER = {
+  queued: (p) => ["Queued", "It will be posted in a moment."],
+  scheduled: (p) => ["Scheduled", `It will be posted ${p.scheduled_text}.`],
+  publishing: (p) => ["Posting", "It is being posted now."],
+  published: (p) => ["Posted", ""],
+  failed: (p) => ["Failed", `${p.error || "It could not be posted."} Check the caption and tags, then post it again.`],
+  unknown: (p) => ["Not sure it posted", "Check the school's X account before posting it again."],
+  cancelled: (p) => ["Taken back", "It was not posted."],
+  withdrawn: (p) => ["Withdrawn", p.error || "A pupil's consent changed, so it was not posted."],
+  expired: (p) => ["Expired", "It waited too long and was destroyed. Take the photo again if you still want it posted."],
+};
+
+export function localItems(posts, photos, actions) {
+  const items = [];
+  for (const post of posts) {
+    const n = post.photoKeys.length;
+    const what = `${n} photo${n === 1 ? "" : "s"}: \u201c${post.caption}\u201d`;
+    if (post.state === "refused") {
+      const problems = (post.problems || []).filter((p) => p.message !== post.error).map((p) => el("li", {}, p.message));
+      items.push(el("li", { class: "card status-problem" }, el("p", {}, el("strong", {}, "Not posted. "), post.error),
+        problems.length ? el("ul", { class: "problems" }, problems) : null, el("p", { class: "post-text" }, what),
+        el("div", { class: "actions" },
+          el("button", { type: "button", class: "primary", onclick: () => actions.edit(post) }, "Change it and try again"),
+          el("button", { type: "button", onclick: () => actions.drop(post) }, "Give up on this post"))));
+    } else {
+      items.push(el("li", { class: "card waiting" }, el("p", {}, el("strong", {}, "Waiting on this phone. "),
+        post.error || "It will be sent as soon as there is signal."), el("p", { class: "post-text" }, what)));
+    }
+  }
+  const loose = photos.filter((p) => p.state === "refused" && !p.draft);
+  for (const photo of loose) {
+    items.push(el("li", { class: "card status-problem" }, el("p", {}, el("strong", {}, "Photo not accepted. "), photo.error),
+      el("button", { type: "button", onclick: () => actions.forget(photo) }, "Dismiss")));
+  }
+  return items;
+}
+
+export function serverItems(posts, actions) {
+  return posts.map((post) => {
+    const [title, detail] = (SERVER[post.state] || (() => [post.state, ""]))(post);
+    return el("li", { class: post.state === "failed" || post.state === "unknown" ? "card status-problem" : "card" },
+      el("p", {}, el("strong", {}, `${title}. `), detail),
+      el("p", { class: "post-text" }, post.text),
+      post.url ? el("a", { href: post.url }, "See the post") : null,
+      post.state === "queued" || post.state === "scheduled"
+        ? el("button", { type: "button", onclick: () => actions.cancel(post) }, "Take back this post") : null);
+  });
+}
