@@ -196,3 +196,11 @@ def test_start_up_reconciliation_clears_orphans_and_vanished_files(session: Sess
     assert len(orphans) == 2 and all(o.verified for o in orphans)
     photos.cancel_photo(session, rt.spool, outing.lead, kept.public_id, rt.clock())
     session.commit()
+
+
+def test_a_post_timed_after_the_photos_must_go_is_refused_up_front(session: Session, rt: Runtime, outing: Outing) -> None:
+    photo = receive(session, rt, outing)
+    with pytest.raises(ServiceError, match="after the photos must be destroyed"):
+        queue_post(session, rt, outing, photo, when="later", minutes=7 * 24 * 60)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Post)) == 0

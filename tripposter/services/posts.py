@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..models import Photo, PhotoState, Post, PostState, SchoolSettings, Trip, User
 from ..pipeline.caption import CaptionResult, check_caption
 from ..pipeline.errors import PipelineError, Problem
-from ..pipeline.window import WindowDecision, decide, end_of_trip
+from ..pipeline.window import WindowDecision, decide, describe, end_of_trip
 from ..publishers.base import MAX_IMAGES
 from . import audit
 from .errors import NotFoundError, ServiceError
@@ -91,6 +91,12 @@ def create_post(session: Session, user: User, request: PostRequest, now: datetim
     if problems:
         raise ChecksFailedError(problems)
     decision = _schedule(school, trip, request, now)
+    latest = max(end_of_trip(trip_window(trip), school.timezone) + timedelta(days=1), now + timedelta(hours=school.retention_hours))
+    if decision.post_at > latest:
+        raise ServiceError(
+            f"That would go out after the photos must be destroyed ({describe(latest, school.timezone, now)}). "
+            "Choose an earlier time."
+        )
     post = Post(
         idempotency_key=request.key,
         request_hash=request.digest(),
@@ -104,7 +110,6 @@ def create_post(session: Session, user: User, request: PostRequest, now: datetim
     )
     session.add(post)
     session.flush()
-    latest = max(end_of_trip(trip_window(trip), school.timezone) + timedelta(days=1), now + timedelta(hours=school.retention_hours))
     for position, photo in enumerate(photos):
         photo.post_id, photo.position, photo.state = post.id, position, PhotoState.POSTING
         # A photo waiting for a later window is kept that long, but never past the day after the trip.
