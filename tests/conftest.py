@@ -36,13 +36,16 @@ REDIS_URL = os.environ.get("TRIPPOSTER_TEST_REDIS_URL", "")
 
 
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database upgraded to head once per run; each test gets its own copy of it."""
     if PG_URL:
-        return pg.make_template(PG_URL)
+        template = pg.make_template(PG_URL)
+        yield template
+        pg.drop_database(PG_URL, template)
+        return
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     upgrade(f"sqlite:///{path}")
-    return str(path)
+    yield str(path)
 
 
 # Every spool a test made: the last test of the run checks they are all empty.

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tripposter.db import upgrade
 
-TEMPLATE = "tripposter_test_template"
+# One template per pytest process, so two runs on one server (CI and a developer) never collide.
+TEMPLATE = f"tripposter_test_template_{os.getpid()}"
 
 
 def _admin(url: str):  # type: ignore[no-untyped-def]
