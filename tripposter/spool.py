@@ -15,8 +15,12 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .spool_stream import IncomingFile
+
 NAME_BYTES = 16
 SUFFIX = ".enc"
+# An upload still arriving (see spool_stream): its key lives only in the receiving process.
+INCOMING_SUFFIX = ".part"
 _NONCE = 12
 
 
@@ -56,6 +60,12 @@ class Spool:
             raise
         return Stored(name, self._master.encrypt(key))
 
+    def incoming(self) -> IncomingFile:
+        """A new file that encrypts an upload as it arrives; closing it destroys it."""
+        name = secrets.token_hex(NAME_BYTES) + INCOMING_SUFFIX
+        path = self.path(name)
+        return IncomingFile(path, lambda: self.destroy(name))
+
     def read(self, name: str, wrapped_key: bytes) -> bytes:
         """Decrypt one file.
 
@@ -64,12 +74,19 @@ class Spool:
         """
         try:
             key = self._master.decrypt(wrapped_key)
-            blob = self.path(name).read_bytes()
+            blob = self._read_no_follow(self.path(name))
             return AESGCM(key).decrypt(blob[:_NONCE], blob[_NONCE:], name.encode())
         except (OSError, InvalidToken, ValueError) as exc:
             raise SpoolError(f"spool file {name} cannot be read: {type(exc).__name__}") from None
         except Exception as exc:  # cryptography's own InvalidTag
             raise SpoolError(f"spool file {name} cannot be read: {type(exc).__name__}") from None
+
+    @staticmethod
+    def _read_no_follow(path: Path) -> bytes:
+        # A symlink planted under a valid name must not lead us to read another file.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read()
 
     def destroy(self, name: str) -> bool:
         """Unlink the file, fsync the folder, and confirm with a stat that it is gone."""
@@ -98,8 +115,10 @@ class Spool:
         Raises:
             SpoolError: the name has separators, dots, or would resolve outside the spool.
         """
-        stem = name.removesuffix(SUFFIX)
-        if not name.endswith(SUFFIX) or len(stem) != NAME_BYTES * 2 or not all(c in "0123456789abcdef" for c in stem):
+        stem, dot, suffix = name.partition(".")
+        if "." + suffix not in (SUFFIX, INCOMING_SUFFIX) or not dot:
+            raise SpoolError("not a spool file name")
+        if len(stem) != NAME_BYTES * 2 or not all(c in "0123456789abcdef" for c in stem):
             raise SpoolError("not a spool file name")
         path = self.root / name
         if path.parent.resolve() != self.root.resolve():

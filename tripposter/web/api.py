@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, make_response, request
+from flask import Blueprint, Response, jsonify, make_response
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -33,6 +33,7 @@ from .api_io import (
     trip_json,
 )
 from .database import db_session, queue, runtime
+from .uploads import UploadRefusedError, photo_bytes
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 Reply = tuple[Response, int]
@@ -66,13 +67,14 @@ def trips_today() -> Response:
 @bp.post("/trips/<int:trip_id>/photos")
 @roles(Role.TRIP_LEAD)
 def upload_photo(trip_id: int) -> Reply:
-    upload = request.files.get("photo")
-    if upload is None:
-        return _refused(ServiceError("No photo arrived. Take or choose the photo again."))
+    try:
+        data = photo_bytes()
+    except UploadRefusedError as exc:
+        return jsonify({"error": {"status": 400, "message": exc.user_message, "code": exc.code}}), 400
     rt = runtime()
     try:
         received = photos.receive_photo(
-            db_session(), rt.spool, current_user, trip_id, idempotency_key(), upload.read(),
+            db_session(), rt.spool, current_user, trip_id, idempotency_key(), data,
             now=rt.clock(), limits=rt.limits, detector=rt.detector_factory(),
         )
     except photos.PhotoRefusedError as exc:

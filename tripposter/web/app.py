@@ -14,6 +14,7 @@ from .access import enforce_access
 from .database import db_session, init_database
 from .errors import register_error_handlers
 from .extensions import csrf, limiter, login_manager
+from .uploads import SpoolingRequest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CSP = (
@@ -36,6 +37,8 @@ def build_app(settings: Settings | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         template_folder=str(ROOT / "templates"),
     )
+    # Uploads stream into the encrypted spool, never into a plaintext temporary file.
+    app.request_class = SpoolingRequest
     app.config.update(
         TRIPPOSTER_SETTINGS=settings,
         SECRET_KEY=settings.secret_key,

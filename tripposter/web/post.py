@@ -26,6 +26,7 @@ from . import post_views as views
 from .access import roles
 from .database import db_session, queue, runtime
 from .forms.post import DecisionForm, PostForm, TagForm, UploadForm, new_key
+from .uploads import UploadRefusedError, photo_bytes
 
 bp = Blueprint("post", __name__, url_prefix="/post")
 
@@ -48,12 +49,16 @@ def _photo(public_id: str) -> Photo:
         abort(404)
 
 
-def _trip_page(trip: Trip, form: PostForm | None = None, problems: list[str] | None = None) -> str:
+def _trip_page(
+    trip: Trip, form: PostForm | None = None, problems: list[str] | None = None, upload_error: str = ""
+) -> str:
     form = form or PostForm(formdata=None)
     form.key.data = new_key()  # each rendering is a new post; a double tap of it is the same one
     upload = UploadForm(formdata=None, key=new_key())
     context = views.trip_page(db_session(), current_user, trip, runtime().clock())
-    return render_template("post/trip.html", form=form, upload=upload, problems=problems or [], **context)
+    return render_template(
+        "post/trip.html", form=form, upload=upload, problems=problems or [], upload_error=upload_error, **context
+    )
 
 
 @bp.route("/")
@@ -73,27 +78,23 @@ def trip(trip_id: int) -> str:
 
 @bp.route("/trips/<int:trip_id>/photos", methods=["POST"])
 @roles(Role.TRIP_LEAD)
-def upload(trip_id: int) -> Response:
-    session, rt, back = db_session(), runtime(), url_for("post.trip", trip_id=trip_id)
-    form, file = UploadForm(), request.files.get("photo")
-    data = file.read() if file is not None and form.validate_on_submit() else b""
-    if not data:
-        flash("Choose a photo first.", "error")
-        return redirect(back)
+def upload(trip_id: int) -> Response | tuple[str, int]:
+    session, rt, form = db_session(), runtime(), UploadForm()
+    found = _trip(trip_id)
     try:
         received = photos.receive_photo(
-            session, rt.spool, current_user, trip_id, form.key.data or "", data,
+            session, rt.spool, current_user, trip_id, form.key.data or "", photo_bytes(),
             now=rt.clock(), limits=rt.limits, detector=rt.detector_factory(),
         )
+    except UploadRefusedError as exc:
+        return _trip_page(found, upload_error=exc.user_message), 400
     except NotFoundError:
         abort(404)
     except photos.PhotoRefusedError as exc:
         session.commit()  # keeps the record that the refused upload was destroyed
-        flash(exc.user_message, "error")
-        return redirect(back)
+        return _trip_page(found, upload_error=exc.user_message), 422
     except ServiceError as exc:
-        flash(exc.user_message, "error")
-        return redirect(back)
+        return _trip_page(found, upload_error=exc.user_message), 422
     session.commit()
     return redirect(url_for("post.tag", public_id=received.photo.public_id))
 
