@@ -135,6 +135,34 @@ def test_noisy_photo_steps_quality_down_to_fit() -> None:
         scrub_photo(noisy, limits=Limits(max_output_bytes=10_000))
 
 
+def test_pure_noise_at_the_default_size_fits_x_without_stepping_down() -> None:
+    # The worst case for JPEG: a 2000 x 2000 picture of pure noise still fits X's 5 MB at quality 85.
+    noise = np.random.default_rng(4).integers(0, 256, (2000, 2000, 3), dtype=np.uint8)
+    result = scrub_photo(encoded(Image.fromarray(noise), "PNG"))
+    assert result.quality == 85 and len(result.jpeg) <= 5 * 1024 * 1024
+
+
+def test_a_noisy_12_megapixel_photo_is_stepped_down_to_x_s_5_mb() -> None:
+    # A school posting at 4000 px (TRIPPOSTER_POSTING_LONG_EDGE) makes files X would refuse at quality 85.
+    noise = np.random.default_rng(9).integers(0, 256, (3000, 4000, 3), dtype=np.uint8)
+    source = jpeg_bytes(Image.fromarray(noise), quality=90)
+    limits = Limits(long_edge=4000)
+    assert limits.max_output_bytes == 5 * 1024 * 1024  # X's own limit, not one made up for the test
+    result = scrub_photo(source, limits=limits)
+    assert (result.width, result.height) == (4000, 3000)
+    assert result.quality < 85 and len(result.jpeg) <= 5 * 1024 * 1024
+    steps = quality_steps(85)
+    higher = steps[steps.index(result.quality) - 1]
+    assert _encoded_size(source, higher) > 5 * 1024 * 1024  # the highest quality that fits, not any low one
+    verify_clean_jpeg(result.jpeg)
+
+
+def _encoded_size(jpeg: bytes, quality: int) -> int:
+    out = io.BytesIO()
+    decoded(jpeg).save(out, "JPEG", quality=quality, optimize=True, progressive=False, subsampling="4:2:0")
+    return out.tell()
+
+
 def test_quality_steps() -> None:
     assert quality_steps(85) == [85, 80, 75, 70, 65, 60, 55, 50]
     assert quality_steps(92)[:2] == [92, 80]
