@@ -147,6 +147,24 @@ class LiveServer:
         finally:
             conn.close()
 
+    def send(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        """Send ``body`` in pieces; a server that answers early (413) may stop reading, which is fine."""
+        conn = self.connection()
+        try:
+            conn.putrequest(method, path)
+            for name, value in {**headers, **self.cookie_header(), "Content-Length": str(len(body))}.items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            try:
+                for start in range(0, len(body), 1 << 20):
+                    conn.send(body[start : start + (1 << 20)])
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the answer is already waiting
+            response = conn.getresponse()
+            return response.status, response.headers.get("Content-Type", ""), response.read()
+        finally:
+            conn.close()
+
     def cookie_header(self) -> dict[str, str]:
         return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
 

@@ -124,11 +124,12 @@ def cancel_post(session: Session, user: User, public_id: str) -> Post:
     """Take a waiting post back: its photos return to the teacher, ready to post again.
 
     Raises:
-        ServiceError: it is already publishing or published, or not the user's.
+        NotFoundError: no such post, or not the user's.
+        ServiceError: it is already publishing or published.
     """
     post = session.scalars(select(Post).where(Post.public_id == public_id)).first()
     if post is None or post.author_id != user.id:
-        raise ServiceError("That post does not exist or is not yours.")
+        raise NotFoundError("That post does not exist or is not yours.")
     if post.state is PostState.CANCELLED:
         return post
     if not post.state.waiting:

@@ -20,7 +20,10 @@ def body() -> dict[str, Any]:
     Raises:
         HTTPException: 400 when the body is not a JSON object.
     """
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # "silent" covers ValueError only; deeply nested JSON is just as malformed
+        data = None
     if not isinstance(data, dict):
         abort(400, "Send a JSON object as the request body.")
     return data

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .database import db_session
@@ -13,7 +14,7 @@ MESSAGES = {
     403: "Your account is not allowed to open this page. Ask a senior leader if you need access.",
     404: "This page does not exist, or it is not one you can see.",
     405: "That action is not available here.",
-    413: "That upload is too large. Photos may be up to 25 MB: try a smaller one.",
+    413: "That upload is too large. Photos may be up to {limit} MB: try a smaller one.",
     429: "Too many attempts. Wait a minute, then try again.",
     500: "Something went wrong on our side. Nothing was posted. Try again in a minute.",
 }
@@ -29,6 +30,8 @@ def wants_json() -> bool:
 
 def render_error(code: int, message: str | None = None) -> tuple[Response | str, int]:
     text = message or MESSAGES.get(code, MESSAGES[500])
+    if code == 413:
+        text = text.format(limit=current_app.config["TRIPPOSTER_SETTINGS"].max_upload_bytes // (1024 * 1024))
     if wants_json():
         return jsonify({"error": {"status": code, "message": text}}), code
     template = f"errors/{code}.html" if code in MESSAGES else "errors/500.html"
@@ -36,6 +39,11 @@ def render_error(code: int, message: str | None = None) -> tuple[Response | str,
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> tuple[Response | str, int]:
+        # Flask-WTF's own wording ("The CSRF token is missing.") means nothing to a teacher.
+        return render_error(400, "This page was open too long or in another window. Reload it and try again.")
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[Response | str, int]:
         code = exc.code or 500

@@ -114,7 +114,7 @@ def preview(public_id: str) -> Response:
 
 @bp.route("/photos/<public_id>", methods=["GET", "POST"])
 @roles(Role.TRIP_LEAD)
-def tag(public_id: str) -> Response | str:
+def tag(public_id: str) -> Response | tuple[str, int]:
     session, photo = db_session(), _photo(public_id)
     trip = photos.photo_trip(session, photo)
     if photo.state is not PhotoState.READY:
@@ -133,8 +133,9 @@ def tag(public_id: str) -> Response | str:
             for message in views.consent_problems(session, photo, trip):
                 flash(f"This photo cannot be posted as it is: {message}", "error")
             return redirect(url_for("post.trip", trip_id=trip.id))
-    return render_template("post/tag.html", form=form, photo=photo, trip=trip, boxes=views.face_boxes(photo),
+    page = render_template("post/tag.html", form=form, photo=photo, trip=trip, boxes=views.face_boxes(photo),
                            pupils=views.pupils_by_id(trip))
+    return page, 422 if request.method == "POST" else 200  # shown again after a POST: it was refused
 
 
 @bp.route("/photos/<public_id>/delete", methods=["POST"])
@@ -154,11 +155,11 @@ def delete_photo(public_id: str) -> Response:
 
 @bp.route("/trips/<int:trip_id>/posts", methods=["POST"])
 @roles(Role.TRIP_LEAD)
-def create(trip_id: int) -> Response | str:
+def create(trip_id: int) -> Response | tuple[str, int]:
     session, now, form = db_session(), runtime().clock(), PostForm()
     found = _trip(trip_id)
     if not form.validate_on_submit():
-        return _trip_page(found, form, [e for errors in form.errors.values() for e in errors])
+        return _trip_page(found, form, [e for errors in form.errors.values() for e in errors]), 422
     wanted = posts.PostRequest(
         key=form.key.data, trip_id=trip_id, photo_ids=tuple(form.photo_ids.data), caption=form.caption.data or "",
         when=form.when.data, minutes=form.minutes.data or 0, urgent_reason=form.urgent_reason.data or "",
@@ -166,9 +167,9 @@ def create(trip_id: int) -> Response | str:
     try:
         post, _replayed = posts.create_post(session, current_user, wanted, now)
     except posts.ChecksFailedError as exc:
-        return _trip_page(found, form, [p.message for p in exc.problems])
+        return _trip_page(found, form, [p.message for p in exc.problems]), 422
     except ServiceError as exc:
-        return _trip_page(found, form, [exc.user_message])
+        return _trip_page(found, form, [exc.user_message]), 422
     session.commit()
     if post.state is PostState.QUEUED:
         queue().enqueue_publish(post.id)
@@ -184,6 +185,8 @@ def cancel(public_id: str) -> Response:
     session = db_session()
     try:
         post = posts.cancel_post(session, current_user, public_id)
+    except NotFoundError:
+        abort(404)
     except ServiceError as exc:
         flash(exc.user_message, "error")
         return redirect(request.referrer or url_for("post.index"))
