@@ -76,8 +76,9 @@ class IncomingFile(io.RawIOBase):
 
     def _seal(self, plain: bytes, *, final: bool) -> None:
         assert self._aead is not None
-        sealed = self._aead.encrypt(_nonce(self._sealed, final), plain, self.spool_name.encode())
-        os.write(self._fd, sealed)
+        sealed = memoryview(self._aead.encrypt(_nonce(self._sealed, final), plain, self.spool_name.encode()))
+        while sealed:  # os.write may write less than asked
+            sealed = sealed[os.write(self._fd, sealed) :]
         self._sealed += 1
 
     def _finish(self) -> None:
