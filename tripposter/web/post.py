@@ -165,6 +165,7 @@ def create(trip_id: int) -> Response | str:
     try:
         post, _replayed = posts.create_post(session, current_user, wanted, now)
     except posts.ChecksFailedError as exc:
+        session.commit()  # keep the audit record of which rules were broken; nothing else changed
         return _trip_page(found, form, [p.message for p in exc.problems])
     except ServiceError as exc:
         return _trip_page(found, form, [exc.user_message])
