@@ -11,23 +11,28 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+import requests
+import responses
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Factory
 from tests.lifecycle import Outing
+from tests.publishers.conftest import TWEETS_URL
+from tests.services.test_publish_faults import x_api, x_rt  # noqa: F401 - fixtures, used by name
 from tests.services.test_publishing import queue_post, receive
 from tripposter.jobs import Queue
 from tripposter.config import Settings
 from tripposter.models import WEEKDAYS, AuditEvent, PostState, Role, User
 from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.runtime import Runtime
-from tripposter.services import accounts, audit, deletion_log, photos, posts, roster, trips, x_account
+from tripposter.services import accounts, audit, deletion_log, photos, posts, recovery, roster, trips, x_account
 from tripposter.services.audit_catalogue import ACTIONS, CATEGORIES, RULES, describe, label
 from tripposter.services.audit_log import AuditFilter, AuditRow, csv_lines, iter_rows, jsonl_lines, query_page
 from tripposter.services.destruction import reconcile_spool
 from tripposter.services.errors import ValidationError
 from tripposter.services.publishing import publish_post
+from tripposter.services.recovery import recover
 from tripposter.services.retention import sweep_expired
 from tripposter.services.school import SchoolInput, get_school, update_school
 
@@ -164,6 +169,35 @@ def test_posts_published_and_every_copy_destroyed(session: Session, rt: Runtime,
     assert destroyed.detail["copies"] == 1 and destroyed.detail["url"] == post.remote_url
     assert {"post.queued", "post.published"} <= in_category(session, "posts")
     assert "photo.destroyed" in in_category(session, "deletions")
+
+
+def test_x_refusals_unknown_outcomes_and_a_leaders_decision(session, x_rt, outing, clock, x_api) -> None:  # type: ignore[no-untyped-def]
+    photo = receive(session, x_rt, outing)
+    post = queue_post(session, x_rt, outing, photo)
+    x_api.post(TWEETS_URL, status=429, json={"title": "Too Many Requests"}, headers={"x-rate-limit-reset": "0"})
+    assert publish_post(x_rt, post.id) == "rescheduled"
+    x_api.replace(responses.POST, TWEETS_URL, status=400, json={"title": "Invalid Request"})
+    clock.now += timedelta(hours=1)
+    assert publish_post(x_rt, post.id) == "failed"
+    session.expire_all()  # the refusal gave the photo back to the teacher
+    again = queue_post(session, x_rt, outing, photo, key="post-key-0002")
+    x_api.replace(responses.POST, TWEETS_URL, body=requests.exceptions.ConnectionError("reset by peer"))
+    assert publish_post(x_rt, again.id) == "unknown"
+    x_api.get(re.compile(r"https://api\.twitter\.com/2/users/42/tweets.*"), status=403,
+              json={"title": "Client Forbidden", "reason": "client-not-enrolled"})
+    recover(x_rt)
+    session.expire_all()
+    recovery.resolve_unknown(x_rt, session, make_admin(session), again.public_id, "posted")
+    session.commit()
+
+    assert events(session, "post.rescheduled")[0].detail["reason"] == "retry"
+    assert events(session, "post.failed")[0].detail == {"error": "rejected", "trip_id": outing.trip.id}
+    assert events(session, "post.unknown")[0].detail["error"] == "retry"
+    assert len(events(session, "post.needs_decision")) == 1
+    (decided,) = events(session, "post.decided")
+    assert decided.actor_id is not None and describe(decided.action, decided.detail) == "Unknown post decided: it was posted"
+    assert events(session, "photo.destroyed")[0].detail["fate"] == "posted"
+    assert {"post.rescheduled", "post.failed", "post.unknown", "post.needs_decision", "post.decided"} <= in_category(session, "posts")
 
 
 def test_urgent_and_trip_hours_are_window_overrides(session: Session, rt: Runtime, outing: Outing) -> None:
