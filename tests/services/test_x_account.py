@@ -60,7 +60,7 @@ def test_tokens_are_stored_encrypted_and_round_trip(db: Session, make: Factory, 
     assert load_tokens(db, box) == TOKENS
     assert (account.screen_name, account.user_id, account.connected_by) == ("ourschool", "42", admin.id)
     assert account.connected_at == NOW and account.rotated_at == NOW
-    assert _actions(db)[-1] == "account.connected"
+    assert _actions(db)[-1] == "x.connected"
     details = json.dumps([e.detail for e in db.scalars(select(AuditEvent))])
     assert TOKENS.access_token not in details and TOKENS.access_token_secret not in details
 
@@ -77,7 +77,7 @@ def test_same_account_again_is_a_rotation_and_lifts_the_pause(db: Session, make:
     assert account.connected_at == NOW and account.rotated_at == later
     assert account.paused_reason == ""
     assert load_tokens(db, box) == fresh
-    assert _actions(db) == ["user.created", "account.connected", "account.paused", "account.tokens_rotated"]
+    assert _actions(db) == ["user.created", "x.connected", "x.paused", "x.tokens_rotated"]
 
 
 def test_a_different_account_is_a_new_connection(db: Session, box: TokenBox) -> None:
@@ -89,7 +89,7 @@ def test_a_different_account_is_a_new_connection(db: Session, box: TokenBox) -> 
 
     assert account.connected_at == NOW + timedelta(days=1)
     assert account.daily_remaining is None and account.screen_name == "otherschool"
-    assert _actions(db)[-1] == "account.connected"
+    assert _actions(db)[-1] == "x.connected"
 
 
 def test_load_tokens_needs_a_connection_and_the_right_key(db: Session, box: TokenBox) -> None:
@@ -109,7 +109,7 @@ def test_disconnect_forgets_the_tokens(db: Session, box: TokenBox) -> None:
     account = disconnect(db, None)
 
     assert account.tokens is None and account.connected_at is None
-    assert _actions(db)[-1] == "account.disconnected"
+    assert _actions(db)[-1] == "x.disconnected"
     with pytest.raises(NotConnectedError):
         load_tokens(db, box)
 
@@ -119,7 +119,7 @@ def test_pause_keeps_the_first_reason_and_audits_once(db: Session, box: TokenBox
     pause(db, "X says the tokens were revoked.")
     pause(db, "Posting to X is paused: something else.")
     assert get_account(db).paused_reason == "X says the tokens were revoked."  # type: ignore[union-attr]
-    assert _actions(db).count("account.paused") == 1
+    assert _actions(db).count("x.paused") == 1
 
 
 def test_limits_are_remembered_until_the_window_passes(db: Session, box: TokenBox) -> None:
@@ -193,8 +193,8 @@ def test_reply_settings_are_checked_and_audited(db: Session, make: Factory) -> N
         set_reply_settings(db, admin, "everyone")
     set_reply_settings(db, admin, "following")
     assert get_school(db).reply_settings == "following"
-    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "school.reply_settings")).one()
-    assert event.detail == {"old": "mentionedUsers", "new": "following"}
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "school.updated")).one()
+    assert event.detail == {"fields": ["reply_settings"], "changes": {"reply_settings": ["mentionedUsers", "following"]}}
 
 
 def test_sealed_request_token_hides_its_secret_and_expires(settings: Settings) -> None:

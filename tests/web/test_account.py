@@ -113,7 +113,7 @@ def test_connect_flow_stores_encrypted_tokens(
     assert "The school's X account @ourschool is connected." in page
     assert "Connected" in page and "@ourschool" in page and "Posts go to X" in page
     audit = json.dumps([[e.action, e.detail] for e in db.scalars(select(AuditEvent))])
-    assert "account.connected" in audit
+    assert "x.connected" in audit
     assert all(secret not in audit for secret in SECRETS)
     assert all(secret not in caplog.text for secret in (*SECRETS, "verif-77"))
     assert x_auth.client.get(f"/account/callback?oauth_token={REQ_TOKEN}&oauth_verifier=verif-77").status_code == 302
@@ -206,7 +206,7 @@ def test_disconnect_forgets_tokens(x_auth: AuthActions, x_settings: Settings, db
     db.expire_all()
     assert get_account(db).tokens is None  # type: ignore[union-attr]
     assert "Not connected" in _flashes(x_auth.client)
-    assert db.scalars(select(AuditEvent.action).where(AuditEvent.action == "account.disconnected")).one()
+    assert db.scalars(select(AuditEvent.action).where(AuditEvent.action == "x.disconnected")).one()
 
 
 def test_reply_settings_are_saved(x_auth: AuthActions, db: Session) -> None:

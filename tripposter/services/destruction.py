@@ -53,7 +53,8 @@ def destroy_photo(
     record.fate, record.reason, record.remote_url = fate, reason[:300], url
     record.copies, record.deleted_at, record.verified = copies, now, verified
     session.flush()
-    audit.record(session, None, "photo.destroyed", photo, fate=fate.value, verified=verified)
+    audit.record(session, None, "photo.destroyed", photo, fate=fate.value, copies=copies, verified=verified,
+                 reason=record.reason, url=url)
     return record
 
 
@@ -89,6 +90,7 @@ def reconcile_spool(session: Session, spool: Spool, now: datetime) -> Reconciled
             gone = spool.remove_stray(entry)
         session.add(DeletionRecord(fate=Fate.ORPHAN, reason="found in the spool at start-up", copies=1,
                                    deleted_at=now, verified=gone))
+        audit.record(session, None, "photo.orphan_destroyed", None, copies=1, verified=gone)
         result.orphans += 1
     for name, photo in held.items():
         if not spool.exists(name) and photo.state not in FATE_OF_STATE:

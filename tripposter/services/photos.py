@@ -119,7 +119,7 @@ def receive_photo(
     except PipelineError as exc:
         photo.state = PhotoState.REJECTED
         destroy_photo(session, spool, photo, Fate.REJECTED, now, reason=exc.code)
-        audit.record(session, user, "photo.refused", photo, rule=exc.code)
+        audit.record(session, user, "photo.refused", photo, rule=exc.code, size=len(data), sha256=digest[:16])
         raise PhotoRefusedError(exc.user_message, exc.code) from None
     stored = spool.write(result.jpeg)
     photo.spool_name, photo.wrapped_key = stored.name, stored.wrapped_key
@@ -128,7 +128,7 @@ def receive_photo(
     photo.face_pupils = [None] * len(result.faces)  # every face blurred until the teacher says whose
     photo.removed_metadata = result.removed
     photo.state = PhotoState.READY
-    audit.record(session, user, "photo.received", photo, trip_id=trip.id, faces=len(result.faces))
+    audit.record(session, user, "photo.received", photo, size=len(data), sha256=digest[:16], faces=len(result.faces))
     return Received(photo, replayed=False)
 
 
@@ -163,6 +163,9 @@ def tag_photo(
     if unknown := [p for p in [*tagged, *(f for f in face_pupils if f is not None)] if p not in trip_pupils]:
         raise ServiceError(f"{len(unknown)} of the tagged pupils are not on this trip. Reload and try again.")
     photo.face_pupils, photo.tagged, photo.alt_text = face_pupils, list(dict.fromkeys(tagged)), alt_text.strip()[:1000]
+    # Counts only: which pupil is in which photo is exactly what the log must not say.
+    audit.record(session, user, "photo.tagged", photo, faces=len(face_pupils),
+                 blurred=sum(1 for f in face_pupils if f is None), tagged=len(photo.tagged))
     return photo
 
 

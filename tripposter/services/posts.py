@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..models import Photo, PhotoState, Post, PostState, SchoolSettings, Trip, User
 from ..pipeline.caption import CaptionResult, check_caption
 from ..pipeline.errors import PipelineError, Problem
-from ..pipeline.window import WindowDecision, decide, describe, end_of_trip
+from ..pipeline.window import WindowDecision, decide, describe, end_of_trip, is_open
 from ..publishers.base import MAX_IMAGES
 from . import audit
 from .errors import NotFoundError, ServiceError
@@ -89,6 +89,8 @@ def create_post(session: Session, user: User, request: PostRequest, now: datetim
     if request.when != "now" and request.urgent_reason.strip():
         problems.append(Problem("urgent_later", "An urgent post goes out now. Choose \u201cpost now\u201d or remove the reason."))
     if problems:
+        # The rules broken, by code: never the messages, which quote the caption and name pupils.
+        audit.record(session, user, "checks.failed", trip, rules=sorted({p.rule for p in problems}), photos=len(photos))
         raise ChecksFailedError(problems)
     decision = _schedule(school, trip, request, now)
     latest = max(end_of_trip(trip_window(trip), school.timezone) + timedelta(days=1), now + timedelta(hours=school.retention_hours))
@@ -114,10 +116,23 @@ def create_post(session: Session, user: User, request: PostRequest, now: datetim
         photo.post_id, photo.position, photo.state = post.id, position, PhotoState.POSTING
         # A photo waiting for a later window is kept that long, but never past the day after the trip.
         photo.expires_at = min(max(photo.expires_at, decision.post_at + timedelta(hours=1)), latest)
-    audit.record(session, user, "post.queued", post, photos=len(photos), when=request.when, at=decision.post_at.isoformat())
-    if post.urgent_reason:
-        audit.record(session, user, "window.override", post, reason=post.urgent_reason)
+    _audit_queued(session, user, post, school, trip, decision, request, [w.rule for w in caption.warnings])
     return post, False
+
+
+def _audit_queued(
+    session: Session, user: User, post: Post, school: SchoolSettings, trip: Trip, decision: WindowDecision,
+    request: PostRequest, warnings: list[str],
+) -> None:
+    """The post, and any way it goes out outside the school's own hours."""
+    audit.record(session, user, "post.queued", post, photos=len(post.photos), when=request.when,
+                 at=decision.post_at.isoformat(), state=post.state.value, warnings=sorted(set(warnings)))
+    if post.urgent_reason:
+        # The reason is the teacher's own words, kept because the school's policy asks why.
+        audit.record(session, user, "window.override", post, kind="urgent", reason=post.urgent_reason,
+                     at=decision.post_at.isoformat())
+    elif not is_open(decision.post_at, weekly_hours(school), school.timezone):
+        audit.record(session, user, "window.override", post, kind="trip_hours", at=decision.post_at.isoformat())
 
 
 def cancel_post(session: Session, user: User, public_id: str) -> Post:

@@ -81,8 +81,9 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
         # A photo's file vanished (found at start-up) or it was swept: the post cannot be whole.
         _finish_unposted(session, rt, post, PostState.EXPIRED, Fate.EXPIRED, "a photo was no longer held", now)
         return "expired"
-    if any(photo_consent(school, trip, photo).problems for photo in photos):
+    if broken := sorted({p.rule for photo in photos for p in photo_consent(school, trip, photo).problems}):
         # A parent withdrew consent (or a tag became invalid) since this was queued.
+        audit.record(session, None, "checks.failed", post, rules=broken, photos=len(photos), stage="before publishing")
         _finish_unposted(session, rt, post, PostState.WITHDRAWN, Fate.WITHDRAWN, "consent changed before posting", now)
         return "withdrawn"
     if not post.urgent_reason and not is_open(now, weekly_hours(school), school.timezone, trip_window(trip)):
@@ -118,7 +119,7 @@ def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily:
         for photo in post.photos:
             photo.state = PhotoState.PUBLISHED
         x_account.record_limits(session, daily)
-        audit.record(session, None, "post.published", post, url=url)
+        audit.record(session, None, "post.published", post, remote_id=remote_id, url=url)
 
 
 def destroy_post_photos(rt: Runtime, post_id: int) -> None:
@@ -150,7 +151,7 @@ def _handle_error(rt: Runtime, post_id: int, exc: UserFacingError) -> str:
         if isinstance(exc, pub.RetryableError):
             # X's reset time when it gave one (429), else exponential backoff (5xx, timeouts).
             backoff = min(timedelta(minutes=2 ** min(post.attempts, 10)), MAX_BACKOFF)
-            return _reschedule(session, rt, post, exc.retry_at or now + backoff, now, state=PostState.QUEUED)
+            return _reschedule(session, rt, post, exc.retry_at or now + backoff, now, state=PostState.QUEUED, why=exc.code)
         if isinstance(exc, pub.NeedsReconnectError):
             post.state = PostState.QUEUED  # waits, visibly, until a senior leader reconnects
             x_account.pause(session, exc.user_message)
@@ -163,13 +164,15 @@ def _handle_error(rt: Runtime, post_id: int, exc: UserFacingError) -> str:
 
 
 def _reschedule(
-    session: Session, rt: Runtime, post: Post, when: datetime, now: datetime, state: PostState = PostState.SCHEDULED
+    session: Session, rt: Runtime, post: Post, when: datetime, now: datetime, state: PostState = PostState.SCHEDULED,
+    why: str = "window closed",
 ) -> str:
     """Move the post to ``when``, unless a photo would outlive its retention limit by then."""
     if any(when > photo.expires_at for photo in post.photos):
         _finish_unposted(session, rt, post, PostState.EXPIRED, Fate.EXPIRED, "retention limit reached before posting", now)
         return "expired"
     post.state, post.scheduled_for = state, when
+    audit.record(session, None, "post.rescheduled", post, at=when.isoformat(), reason=why)
     return "rescheduled"
 
 

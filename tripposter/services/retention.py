@@ -29,4 +29,6 @@ def sweep_expired(session: Session, spool: Spool, now: datetime) -> int:
         photo.state = PhotoState.PUBLISHED if fate is Fate.POSTED else PhotoState.EXPIRED
         destroy_photo(session, spool, photo, fate, now, reason="" if url else "retention limit reached", url=url)
         count += 1
+    if count:
+        audit.record(session, None, "retention.swept", None, photos=count)
     return count

@@ -83,7 +83,8 @@ def apply_import(session: Session, actor: User | None, data: bytes) -> RosterPre
             _copy(pupil, row, DETAIL_FIELDS)
         _set_consent(session, actor, pupil, row.photo_consent, row.first_name_consent, "import")
     audit.record(
-        session, actor, "roster.imported", None, new=len(preview.new), changed=len(preview.changed)
+        session, actor, "roster.imported", None,
+        new=len(preview.new), changed=len(preview.changed), unchanged=preview.unchanged,
     )
     return preview
 

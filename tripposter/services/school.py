@@ -69,6 +69,7 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
     if errors:
         raise ValidationError(errors)
     school = get_school(session)
+    before = _audited(school)
     school.name, school.timezone = data.name.strip(), data.timezone
     school.posting_hours = {day: _span(*data.hours.get(day, (None, None))) for day in WEEKDAYS}
     school.required_hashtags = " ".join(t if t.startswith("#") else "#" + t for t in tags)
@@ -77,8 +78,21 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
     school.first_names_allowed = data.first_names_allowed
     school.allow_blurred_without_consent = data.allow_blurred_without_consent
     school.retention_hours = data.retention_hours
-    audit.record(session, actor, "school.updated", school)
+    after = _audited(school)
+    if changes := {f: [before[f], after[f]] for f in AUDITED if before[f] != after[f]}:
+        audit.record(session, actor, "school.updated", school, fields=sorted(changes), changes=changes)
     return school
+
+
+# The settings a change is recorded for, with their old and new values (rules, never personal data).
+AUDITED = (
+    "name", "timezone", "posting_hours", "required_hashtags", "allowed_handles", "banned_words",
+    "first_names_allowed", "allow_blurred_without_consent", "retention_hours",
+)
+
+
+def _audited(school: SchoolSettings) -> dict[str, object]:
+    return {f: getattr(school, f) for f in AUDITED}
 
 
 def _span(start: time | None, end: time | None) -> list[str] | None:

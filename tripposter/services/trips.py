@@ -74,6 +74,7 @@ def save_trip(session: Session, actor: User, data: TripInput, trip: Trip | None 
     if errors:
         raise ValidationError(errors)
     created = trip is None
+    before = _snapshot(trip) if trip is not None else None
     trip = trip or Trip()
     trip.name, trip.destination = data.name.strip(), data.destination.strip()
     trip.start_date, trip.end_date = data.start_date, data.end_date  # type: ignore[assignment]
@@ -84,10 +85,44 @@ def save_trip(session: Session, actor: User, data: TripInput, trip: Trip | None 
     trip.posting_start, trip.posting_end = data.posting_start, data.posting_end
     session.add(trip)
     session.flush()
-    audit.record(
-        session, actor, "trip.created" if created else "trip.updated", trip, pupils=len(pupils), lead_id=trip.lead_id
-    )
+    _audit_changes(session, actor, trip, before)
     return trip
+
+
+# What the audit log compares: plain fields, then who goes and who may post. Ids only, never names.
+AUDITED_FIELDS = ("name", "destination", "start_date", "end_date", "lead_id", "hashtags", "posting_start", "posting_end")
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    fields: dict[str, object]
+    pupil_ids: frozenset[int]
+    staff_ids: frozenset[int]
+
+
+def _snapshot(trip: Trip) -> _Snapshot:
+    return _Snapshot(
+        {f: getattr(trip, f) for f in AUDITED_FIELDS},
+        frozenset(p.id for p in trip.pupils),
+        frozenset(u.id for u in trip.staff),
+    )
+
+
+def _audit_changes(session: Session, actor: User, trip: Trip, before: _Snapshot | None) -> None:
+    """One event for the trip's own fields, and one each when its pupils or staff change."""
+    after = _snapshot(trip)
+    if before is None:
+        audit.record(session, actor, "trip.created", trip, pupils=len(after.pupil_ids), staff=len(after.staff_ids),
+                     lead_id=trip.lead_id)
+        return
+    if changed := [f for f in AUDITED_FIELDS if before.fields[f] != after.fields[f]]:
+        audit.record(session, actor, "trip.updated", trip, fields=changed)
+    for action, old, new in (
+        ("trip.pupils_changed", before.pupil_ids, after.pupil_ids),
+        ("trip.staff_changed", before.staff_ids, after.staff_ids),
+    ):
+        if old != new:
+            audit.record(session, actor, action, trip, added=sorted(new - old), removed=sorted(old - new), total=len(new))
 
 
 def _check_dates(data: TripInput, errors: dict[str, str]) -> None:

@@ -83,7 +83,7 @@ def save_tokens(session: Session, actor: User | None, box: TokenBox, tokens: XTo
     account.screen_name = tokens.screen_name or ""
     account.user_id = tokens.user_id or ""
     session.flush()
-    action = "account.tokens_rotated" if rotation else "account.connected"
+    action = "x.tokens_rotated" if rotation else "x.connected"
     audit.record(session, actor, action, account, screen_name=account.screen_name, user_id=account.user_id)
     return account
 
@@ -120,7 +120,7 @@ def disconnect(session: Session, actor: User | None) -> XAccount:
     account.paused_reason = ""
     account.daily_limit = account.daily_remaining = account.daily_reset_at = None
     session.flush()
-    audit.record(session, actor, "account.disconnected", account, screen_name=screen_name)
+    audit.record(session, actor, "x.disconnected", account, screen_name=screen_name)
     return account
 
 
@@ -133,7 +133,7 @@ def pause(session: Session, reason: str) -> XAccount:
     if not account.paused_reason:
         account.paused_reason = reason.strip() or "X refused the saved connection."
         session.flush()
-        audit.record(session, None, "account.paused", account, reason=account.paused_reason)
+        audit.record(session, None, "x.paused", account, reason=account.paused_reason)
     return account
 
 
@@ -217,7 +217,8 @@ def set_reply_settings(session: Session, actor: User | None, value: str) -> None
         previous = school.reply_settings
         school.reply_settings = value
         session.flush()
-        audit.record(session, actor, "school.reply_settings", school, old=previous, new=value)
+        audit.record(session, actor, "school.updated", school, fields=["reply_settings"],
+                     changes={"reply_settings": [previous, value]})
 
 
 

@@ -151,7 +151,11 @@ def create_post() -> Reply:
         urgent_reason=text(data, "urgent_reason", required=False, limit=500),
     )
     rt = runtime()
-    post, replayed = posts.create_post(db_session(), current_user, request_, rt.clock())
+    try:
+        post, replayed = posts.create_post(db_session(), current_user, request_, rt.clock())
+    except posts.ChecksFailedError:
+        db_session().commit()  # keep the audit record of which rules were broken; nothing else changed
+        raise
     db_session().commit()
     if not replayed and post.state is PostState.QUEUED:
         queue().enqueue_publish(post.id)

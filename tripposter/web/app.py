@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from . import (
         account,
         api,
+        audit,
         auth,
         home,
         logs,
@@ -120,7 +121,7 @@ def _register_blueprints(app: Flask) -> None:
         users,
     )
 
-    for module in (account, api, auth, home, logs, outbox, post, pwa, roster, school, trips, users):
+    for module in (account, api, audit, auth, home, logs, outbox, post, pwa, roster, school, trips, users):
         app.register_blueprint(module.bp)
 
 

@@ -167,6 +167,7 @@ def create(trip_id: int) -> Response | tuple[str, int]:
     try:
         post, _replayed = posts.create_post(session, current_user, wanted, now)
     except posts.ChecksFailedError as exc:
+        session.commit()  # keep the audit record of which rules were broken; nothing else changed
         return _trip_page(found, form, [p.message for p in exc.problems]), 422
     except ServiceError as exc:
         return _trip_page(found, form, [exc.user_message]), 422
