@@ -37,6 +37,17 @@ class Settings:
     cookie_secure: bool = True
     ratelimit_storage_uri: str = "memory://"
     login_rate_limit: str = "5 per minute"
+    # Two-step sign-in codes, per account and per address. The hourly cap keeps guessing a
+    # 6-digit code hopeless for someone who already has the password.
+    two_factor_rate_limit: str = "5 per minute; 30 per hour"
+    # A signed-in session ends after this long without a request, and this long after sign-in.
+    idle_timeout_minutes: int = 120
+    absolute_timeout_minutes: int = 720
+    # Redirect http to https. Only behind TLS: `make run` serves plain http on 127.0.0.1.
+    force_https: bool = False
+    # Reverse proxies in front that set X-Forwarded-For/-Proto. 0: those headers are ignored, so
+    # a client cannot claim another address (the sign-in throttle) or pretend to be on https.
+    proxy_count: int = 0
     # Empty: the job queue lives in a SQLite file in the instance folder. redis://... to scale out.
     queue_url: str = ""
     # Prefixes this school's keys in a shared Redis (job queue, sign-in throttle), so one Redis

@@ -10,7 +10,8 @@ from tests.conftest import AuthActions, Factory
 from tripposter.models import Role
 from tripposter.web.access import PUBLIC, access_of
 
-PUBLIC_ENDPOINTS = {"static", "auth.login", "pwa.manifest", "pwa.service_worker"}
+# auth.code is the second sign-in step: it serves only a browser holding a fresh password step.
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.code", "pwa.manifest", "pwa.service_worker"}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:

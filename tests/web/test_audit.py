@@ -77,7 +77,7 @@ def test_office_actions_show_up_described_and_the_export_matches_the_page(
     assert '<a href="/audit/">Audit log</a>' in page
     shown = rows(page)
     assert [(d, a) for _, d, a in shown[:4]] == [
-        ("Signed in", "login.succeeded"),
+        ("Signed in", "auth.login"),
         ("Consent changed: first-name consent yes \u2192 no (by hand)", "consent.changed"),
         ("Consent changed: photo consent yes \u2192 no (by hand)", "consent.changed"),
         ("Trip created", "trip.created"),
@@ -109,7 +109,7 @@ def test_filters_on_the_page(auth: AuthActions, make: Factory, client: FlaskClie
     assert actions("?category=deletions") == ["photo.destroyed"]
     assert actions("?action=post.") == ["post.published", "post.published"]
     assert actions("?actor=system&category=posts") == ["post.published", "post.published"]
-    assert actions(f"?actor={head.id}") == ["login.succeeded", "photo.destroyed"]
+    assert actions(f"?actor={head.id}") == ["auth.login", "photo.destroyed"]
 
 
 def test_wrong_filters_are_explained_and_refused_for_export(auth: AuthActions, make: Factory, client: FlaskClient) -> None:

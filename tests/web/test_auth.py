@@ -42,7 +42,7 @@ def test_wrong_password_is_refused_and_audited(auth: AuthActions, make: Factory,
     assert response.status_code == 200
     assert "do not match an active account" in response.get_data(as_text=True)
     actions = db.scalars(select(AuditEvent.action)).all()
-    assert "login.failed" in actions
+    assert "auth.login_failed" in actions
 
 
 def test_login_without_csrf_token_is_rejected(client: FlaskClient, make: Factory) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -36,6 +36,12 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-step sign-in: the TOTP secret, Fernet-sealed with the token key. Set while enrolling;
+    # two-step sign-in is on only once ``totp_enabled_at`` is set by a first good code.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The last 30-second time step whose code was accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(default=None)
 
     def has_role(self, *roles: Role) -> bool:
         """True if the user holds one of ``roles``; a senior leader holds every role."""
@@ -49,6 +55,10 @@ class User(Base):
     @property
     def is_anonymous(self) -> bool:
         return False
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     def get_id(self) -> str:
         """The session's user key; the version part kills old cookies when it is bumped."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -40,6 +40,8 @@ class SchoolSettings(Base):
     retention_hours: Mapped[int] = mapped_column(default=24)
     # Who may reply to our posts on X. The policies say the account does not enter discussions.
     reply_settings: Mapped[str] = mapped_column(String(20), default="mentionedUsers")
+    # Senior leaders and office staff must use two-step sign-in (trip leads may choose to).
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def hours_for(self, weekday: int) -> tuple[time, time] | None:
         """The posting window for ``weekday`` (0 = Monday), or None if the school does not post then."""

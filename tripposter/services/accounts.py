@@ -33,20 +33,28 @@ def find_by_email(session: Session, email: str) -> User | None:
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None. Rehashes old argon2 parameters."""
+    """The active user with this email and password, or None. Rehashes old argon2 parameters.
+
+    A failure is audited with the email as typed (never the password). Success is audited by
+    the caller once sign-in is complete, which may still need a code.
+    """
     user = find_by_email(session, email)
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        audit.record(session, user, "login.failed", user)
+        _failed(session, user, email, "password" if user else "unknown")
         return None
     if user is None or not user.is_active:
-        audit.record(session, user, "login.failed", user, reason="disabled" if user else "unknown")
+        _failed(session, user, email, "disabled" if user else "unknown")
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    audit.record(session, user, "login.succeeded", user)
     return user
+
+
+def _failed(session: Session, user: User | None, email: str, reason: str) -> None:
+    # The actor is unknown: whoever typed this may not be the account's owner.
+    audit.record(session, None, "auth.login_failed", user, email=email.strip()[:254], reason=reason)
 
 
 def create_user(

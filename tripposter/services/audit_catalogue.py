@@ -19,7 +19,7 @@ class Category:
 
 
 CATEGORIES: dict[str, Category] = {
-    "sign_in": Category("Sign-in and sessions", ("auth.", "login.")),
+    "sign_in": Category("Sign-in and sessions", ("auth.",)),
     "staff": Category("Staff accounts", ("user.",)),
     "consent": Category("Roster and consent", ("roster.", "pupil.", "consent.")),
     "trips": Category("Trips", ("trip.",)),
@@ -35,8 +35,19 @@ CATEGORIES: dict[str, Category] = {
 }
 
 ACTIONS: dict[str, str] = {
-    "login.succeeded": "Signed in",
-    "login.failed": "Sign-in failed",
+    "auth.login": "Signed in",
+    "auth.login_failed": "Sign-in failed",
+    "auth.logout": "Signed out",
+    "auth.logout_everywhere": "Signed out everywhere",
+    "auth.sessions_ended": "All sessions ended by a senior leader",
+    "auth.session_expired": "Session expired",
+    "auth.2fa_enrolled": "Two-step sign-in turned on",
+    "auth.2fa_disabled": "Two-step sign-in turned off",
+    "auth.2fa_reset": "Two-step sign-in reset by a senior leader",
+    "auth.2fa_failed": "Wrong sign-in code",
+    "auth.2fa_reused": "Used sign-in code refused",
+    "auth.2fa_required": "School now requires two-step sign-in",
+    "auth.2fa_optional": "Two-step sign-in made optional",
     "user.created": "Staff account created",
     "user.disabled": "Staff account disabled",
     "user.enabled": "Staff account enabled",

@@ -201,7 +201,7 @@ def _nobody(event: AuditEvent) -> str:
     if event.actor_id is not None:
         return f"User {event.actor_id}"
     # No one was signed in: a sign-in attempt came from outside, anything else from the worker.
-    return "Not signed in" if event.action.startswith(("auth.", "login.")) else "System"
+    return "Not signed in" if event.action.startswith("auth.") else "System"
 
 
 def record_export(session: Session, actor: User, filters: AuditFilter, fmt: str) -> None:

@@ -30,6 +30,7 @@ class SchoolInput:
     banned_words: str
     allow_blurred_without_consent: bool
     retention_hours: int
+    require_two_factor: bool = False
 
 
 def get_school(session: Session) -> SchoolSettings:
@@ -78,6 +79,9 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
     school.first_names_allowed = data.first_names_allowed
     school.allow_blurred_without_consent = data.allow_blurred_without_consent
     school.retention_hours = data.retention_hours
+    if school.require_two_factor != data.require_two_factor:
+        school.require_two_factor = data.require_two_factor
+        audit.record(session, actor, "auth.2fa_required" if data.require_two_factor else "auth.2fa_optional", school)
     after = _audited(school)
     if changes := {f: [before[f], after[f]] for f in AUDITED if before[f] != after[f]}:
         audit.record(session, actor, "school.updated", school, fields=sorted(changes), changes=changes)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Response
+from flask import Flask, Response, session
 from flask_login import AnonymousUserMixin
+from flask_talisman import Talisman
 
 from ..config import Settings
 from ..models import Role, User
@@ -14,14 +15,26 @@ from .access import enforce_access
 from .database import db_session, init_database
 from .errors import register_error_handlers
 from .extensions import csrf, limiter, login_manager
+from .proxy import trust_proxies
+from .signin import SIGNED_IN_AT, enforce_enrolment, enforce_lifetime
 from .uploads import SpoolingRequest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+# No inline script or style anywhere (the QR code is inline SVG with attributes only).
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data: blob:",
+    "connect-src": "'self'",
+    "manifest-src": "'self'",
+    "worker-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+PERMISSIONS = {"geolocation": "()", "microphone": "()", "browsing-topics": "()"}
 
 
 class Anonymous(AnonymousUserMixin):
@@ -51,22 +64,34 @@ def build_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="tripposter_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # The session cookie is a browser-session cookie; its real limits are checked on every
+        # request (web/signin.py). It is never made permanent: Flask-Login's strong protection
+        # only ends a session on a changed address or browser when the session is not permanent.
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.absolute_timeout_minutes),
+        # Remember-me is never offered or set; should anything ever set it, it is short and locked down.
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        REMEMBER_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Strict",
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
     )
     init_database(app, settings)
     _init_jobs(app, settings)
+    trust_proxies(app, settings.proxy_count)
+    _init_headers(app, settings)
+    # A session past its time limits ends before anything looks at who is signed in.
+    app.before_request(enforce_lifetime)
     # The access check runs before CSRF, so an anonymous visitor is sent to sign in, not told of tokens.
     app.before_request(enforce_access)
+    app.before_request(enforce_enrolment)
     csrf.init_app(app)
     limiter.init_app(app)
     _init_login(app)
     _register_blueprints(app)
     register_error_handlers(app)
-    app.after_request(_security_headers)
+    app.after_request(_no_store_pages)
     app.jinja_env.globals["Role"] = Role
     from ..cli import register_commands
 
@@ -95,6 +120,8 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(key: str) -> User | None:
+        if SIGNED_IN_AT not in session:
+            return None  # not a session our sign-in made (a remember-me cookie, say): no one
         user_id, _, version = key.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
@@ -117,20 +144,39 @@ def _register_blueprints(app: Flask) -> None:
         pwa,
         roster,
         school,
+        security,
         trips,
         users,
     )
 
-    for module in (account, api, audit, auth, home, logs, outbox, post, pwa, roster, school, trips, users):
+    for module in (account, api, audit, auth, home, logs, outbox, post, pwa, roster, school, security, trips, users):
         app.register_blueprint(module.bp)
 
 
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+def _init_headers(app: Flask, settings: Settings) -> None:
+    """Security headers on every response, by Flask-Talisman.
+
+    HSTS is sent only on requests that arrived over TLS (directly, or via a trusted proxy), so
+    `make run` on plain http keeps working; https is forced only when configured.
+    """
+    Talisman(
+        app,
+        force_https=settings.force_https,
+        strict_transport_security=True,
+        strict_transport_security_include_subdomains=False,
+        content_security_policy=CSP,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        permissions_policy=PERMISSIONS,
+        session_cookie_secure=settings.cookie_secure,
+        session_cookie_http_only=True,
+        session_cookie_samesite="Lax",
+        x_content_type_options=True,
+    )
+
+
+def _no_store_pages(response: Response) -> Response:
+    # Pages can hold names and trip details: never kept in a shared or back-button cache.
     if response.mimetype == "text/html":
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -9,25 +9,29 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from ..config import Settings
-from ..services import accounts
-from ..services.errors import ValidationError
+from ..services import accounts, sessions, two_factor
+from ..services.errors import ServiceError, ValidationError
+from . import signin
 from .access import public, signed_in
-from .database import db_session
+from .database import db_session, runtime
 from .extensions import limiter
-from .forms.auth import LoginForm, PasswordForm
+from .forms.auth import CodeForm, LoginForm, PasswordForm
 from .forms_util import show_errors
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 LOGIN_THROTTLED = (
     "Too many sign-in attempts. Wait a minute, then try again. "
     "If you have forgotten your password, ask a senior leader to reset it."
+)
+CODE_THROTTLED = (
+    "Too many codes tried. Wait a few minutes, then try again. "
+    "If your phone is lost, ask a senior leader to reset your two-step sign-in."
 )
 
 
@@ -58,20 +62,64 @@ def login() -> Response | str:
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(db_session(), form.email.data or "", form.password.data or "")
-        db_session().commit()
+        target = _safe_next(request.args.get("next"))
+        if user is not None and user.has_two_factor:
+            signin.hold_pending(user, target)  # not signed in until the code is right
+            db_session().commit()
+            return redirect(url_for("auth.code"))
         if user is not None:
-            session.clear()  # a fresh session at sign-in: nothing from before carries over
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            signin.start(user, with_code=False)
+            db_session().commit()
+            return redirect(target)
+        db_session().commit()
         form.password.errors.append("That email and password do not match an active account.")
     return render_template("auth/login.html", form=form)
+
+
+# Code attempts are throttled like passwords: per account (the one waiting for its code) and per address.
+def _code_account_key() -> str:
+    return f"{_settings().namespace}:code-account:{signin.pending_key()}"
+
+
+def _code_address_key() -> str:
+    return f"{_settings().namespace}:code-address:" + (request.remote_addr or "unknown")
+
+
+def _code_limit() -> str:
+    return _settings().two_factor_rate_limit
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@public
+@limiter.limit(_code_limit, key_func=_code_account_key, methods=["POST"], error_message=CODE_THROTTLED)
+@limiter.limit(_code_limit, key_func=_code_address_key, methods=["POST"], error_message=CODE_THROTTLED)
+def code() -> Response | str:
+    """The second step: a code from the authenticator app, within minutes of the password."""
+    user = signin.pending_user()
+    if user is None:
+        flash("Sign in with your password first. The code must follow within 5 minutes.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            two_factor.check_code(db_session(), user, signin.box(), form.code.data or "", runtime().clock())
+        except ServiceError as exc:
+            db_session().commit()  # the refusal is audited
+            show_errors(form, exc)
+        else:
+            target = signin.pending_next()
+            signin.start(user, with_code=True)
+            db_session().commit()
+            return redirect(target)
+    return render_template("auth/code.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout() -> Response:
-    logout_user()
-    session.clear()
+    sessions.record_logout(db_session(), current_user)
+    db_session().commit()
+    signin.end()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
 

@@ -53,4 +53,5 @@ def _input(form: SchoolForm) -> SchoolInput:
         banned_words=form.banned_words.data or "",
         allow_blurred_without_consent=bool(form.allow_blurred_without_consent.data),
         retention_hours=form.retention_hours.data or 24,
+        require_two_factor=bool(form.require_two_factor.data),
     )

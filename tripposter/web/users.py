@@ -8,8 +8,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..models import Role, User
-from ..services import accounts
+from ..services import accounts, sessions, two_factor
 from ..services.errors import ServiceError, ValidationError
+from . import signin
 from .access import roles
 from .database import db_session
 from .forms.admin import ActionForm, UserForm
@@ -81,3 +82,33 @@ def reset_password(user_id: int) -> Response | str:
     db_session().commit()
     # Shown once, on this page only: it is never stored in plain text or flashed into the session.
     return render_template("users/reset_done.html", user=user, password=password)
+
+
+@bp.post("/<int:user_id>/end-sessions")
+@roles(Role.ADMIN)
+def end_sessions(user_id: int) -> Response:
+    """Sign someone out on every device at once: the first step when a phone is lost."""
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    sessions.end_sessions(db_session(), current_user, user)
+    db_session().commit()
+    if user.id == current_user.id:
+        signin.end()
+        flash("You have been signed out on every device, this one too.", "success")
+        return redirect(url_for("auth.login"))
+    flash(f"{user.display_name} has been signed out on every device.", "success")
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/reset-two-factor")
+@roles(Role.ADMIN)
+def reset_two_factor(user_id: int) -> Response:
+    """Clear someone's two-step sign-in so they can set it up again on a new phone."""
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    two_factor.reset(db_session(), current_user, user)
+    db_session().commit()
+    flash(f"{user.display_name}'s two-step sign-in has been reset. They sign in with their password and can set it up again on their new phone.", "success")
+    return redirect(url_for("users.index"))

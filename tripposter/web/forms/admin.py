@@ -47,6 +47,9 @@ class SchoolForm(FlaskForm):
     )
     allowed_handles = StringField("@handles that posts may mention", validators=[Length(max=1000)])
     banned_words = TextAreaField("Text-speak and words never to post", validators=[Length(max=5000)])
+    require_two_factor = BooleanField(
+        "Senior leaders and office staff must use two-step sign-in (a code from an app on their phone)"
+    )
     retention_hours = IntegerField(
         "Longest time a photo may wait before it is destroyed (hours)",
         validators=[DataRequired("Give a number of hours."), NumberRange(1, 336)],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -21,4 +21,14 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(
         "New password again",
         validators=[DataRequired("Type the new password again."), EqualTo("new_password", "The two new passwords differ.")],
+    )
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code from the authenticator app: sign-in, set-up, and turning it off."""
+
+    code = StringField(
+        "6-digit code from your authenticator app",
+        validators=[DataRequired("Type the 6 digits your app shows."), Length(max=12)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]*"},
     )
