@@ -15,6 +15,7 @@ as ``python -m tests.crash_worker CONFIG.json`` for a long-running consumer (two
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -22,18 +23,22 @@ import signal
 import sqlite3
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
 import responses
+from sqlalchemy.orm import Session
 
 from tripposter.config import Settings
 from tripposter.jobs import Queue
 from tripposter.models import utcnow
+from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.runtime import build_runtime
+from tripposter.services import x_account
 from tripposter.services.recovery import recover
 
 MEDIA_API = "https://api.x.com"
@@ -53,11 +58,13 @@ class FakeX:
     """X's side: media uploads and posts, in a SQLite file shared by every worker process."""
 
     def __init__(self, path: Path, *, crash_at: str = "", timeline: str = "ok", duplicates: bool = False) -> None:
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        # One connection per process, shared by the consumer's threads under a lock.
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.lock = threading.RLock()
         self.db.executescript(
             "CREATE TABLE IF NOT EXISTS media (id INTEGER PRIMARY KEY AUTOINCREMENT, bytes INTEGER DEFAULT 0,"
             " chunks INTEGER DEFAULT 0, done INTEGER DEFAULT 0, alt TEXT DEFAULT '');"
-            "CREATE TABLE IF NOT EXISTS tweet (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT, media TEXT);"
+            "CREATE TABLE IF NOT EXISTS tweet (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT, media TEXT, pid INTEGER);"
             "CREATE TABLE IF NOT EXISTS attempt (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT, outcome TEXT);"
         )
         self.crash_at, self.timeline, self.duplicates = crash_at, timeline, duplicates
@@ -65,8 +72,12 @@ class FakeX:
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> int:
         """One committed write: X has it, whatever happens to the caller next."""
-        cur = self.db.execute(sql, args)
-        return int(cur.lastrowid or 0)
+        with self.lock:
+            return int(self.db.execute(sql, args).lastrowid or 0)
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        with self.lock:
+            return self.db.execute(sql, args).fetchall()
 
     def install(self, mock: responses.RequestsMock) -> None:
         mock.add_callback(responses.POST, f"{MEDIA_API}/2/media/upload/initialize", self.initialize)
@@ -103,15 +114,15 @@ class FakeX:
     def create_tweet(self, request: requests.PreparedRequest) -> Reply:
         body = json.loads(request.body or b"{}")
         text, media = body["text"], body.get("media", {}).get("media_ids", [])
-        unusable = [m for m in media if not self.db.execute("SELECT 1 FROM media WHERE id = ? AND done", (int(m),)).fetchone()]
+        unusable = [m for m in media if not self._read("SELECT 1 FROM media WHERE id = ? AND done", (int(m),))]
         if unusable:
             self._write("INSERT INTO attempt (text, outcome) VALUES (?, 'bad media')", (text,))
             return 400, {}, json.dumps({"title": "Invalid Request", "detail": "Your media IDs are invalid."})
-        if self.duplicates and self.db.execute("SELECT 1 FROM tweet WHERE text = ?", (text,)).fetchone():
+        if self.duplicates and self._read("SELECT 1 FROM tweet WHERE text = ?", (text,)):
             self._write("INSERT INTO attempt (text, outcome) VALUES (?, 'duplicate')", (text,))
             return 403, {}, json.dumps({"title": "Forbidden", "status": 403,
                                         "detail": "You are not allowed to create a Tweet with duplicate content."})
-        tweet_id = self._write("INSERT INTO tweet (text, media) VALUES (?, ?)", (text, json.dumps(media)))
+        tweet_id = self._write("INSERT INTO tweet (text, media, pid) VALUES (?, ?, ?)", (text, json.dumps(media), os.getpid()))
         self._write("INSERT INTO attempt (text, outcome) VALUES (?, 'posted')", (text,))
         if self.crash_at == "x-accepted":
             die()  # X has the post; its answer never reaches us
@@ -122,19 +133,37 @@ class FakeX:
             return 403, {}, json.dumps({"title": "Client Forbidden", "reason": "client-not-enrolled"})
         if self.timeline == "error":
             return 503, {}, json.dumps({"title": "Service Unavailable"})
-        rows = self.db.execute("SELECT id, text FROM tweet ORDER BY id DESC LIMIT 20").fetchall()
+        rows = self._read("SELECT id, text FROM tweet ORDER BY id DESC LIMIT 20")
         # X echoes a post's text with a t.co link for its media appended.
         data = [{"id": str(i), "text": f"{text} https://t.co/m{i}"} for i, text in rows]
         return 200, {}, json.dumps({"data": data, "meta": {"result_count": len(data)}})
 
 
 def tweets(path: Path) -> list[tuple[int, str]]:
-    """Every post X accepted, oldest first (read by the tests)."""
+    """Every post X accepted, oldest first (read by the tests): (the process that sent it, its text)."""
     db = sqlite3.connect(path, timeout=30)
     try:
-        return [(int(i), str(t)) for i, t in db.execute("SELECT id, text FROM tweet ORDER BY id")]
+        return [(int(pid), str(text)) for pid, text in db.execute("SELECT pid, text FROM tweet ORDER BY id")]
     finally:
         db.close()
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The TRIPPOSTER_* variables that give a worker exactly these settings, publishing to X."""
+    settings = dataclasses.replace(settings, publisher="x", x_consumer_key="ck-test", x_consumer_secret="cs-test")
+    env = {}
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if f.name != "extra":
+            env[f"TRIPPOSTER_{f.name.upper()}"] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+    return env
+
+
+def connect_x(session: Session, settings: Settings, now: datetime) -> None:
+    """Store the school's (fake) X tokens, as the connect flow would."""
+    tokens = XTokens("42-access-token", "at-secret", user_id="42", screen_name="ourschool")
+    x_account.save_tokens(session, None, TokenBox(settings.token_key), tokens, now)
+    session.commit()
 
 
 def _crash_hooks(rt: Any, crash_at: str) -> None:
@@ -173,6 +202,7 @@ def run_worker(config: dict[str, Any]) -> None:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake.install(mock)
         if config.get("consume"):
+            Path(config["tmpdir"], "..", f"{os.getpid()}.ready").resolve().touch()  # imports done: the test may begin
             queue.start_worker(int(config["consume"]))
             return
         recover(rt, spool=True)  # what Queue.start_worker does before consuming

@@ -12,7 +12,6 @@ cannot be established is on /post/decisions for a senior leader.
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import signal
 import time
@@ -26,14 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import AuthActions, Factory
-from tests.crash_worker import run_worker, tweets
+from tests.crash_worker import connect_x, run_worker, settings_env, tweets
 from tests.lifecycle import Clock, Outing
 from tests.photos import phone_jpeg
 from tripposter.config import Settings
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, Role
-from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.runtime import Runtime
-from tripposter.services import photos, posts, x_account
+from tripposter.services import photos, posts
 from tripposter.services.publishing import LEASE
 from tripposter.services.recovery import NEEDS_HUMAN
 
@@ -100,8 +98,7 @@ class Workers:
     def __init__(self, ctx: multiprocessing.context.BaseContext, settings: Settings, tmp: Path) -> None:
         self.ctx, self.fake_x, self.tmpdir = ctx, tmp / "fake-x.sqlite3", tmp / "worker-tmp"
         self.tmpdir.mkdir()
-        x_settings = dataclasses.replace(settings, publisher="x", x_consumer_key="ck-test", x_consumer_secret="cs-test")
-        self.env = settings_env(x_settings)
+        self.env = settings_env(settings)
 
     def run(self, **config: Any) -> int:
         """Start one worker and wait for it to finish or die; its exit code (-9 when killed)."""
@@ -111,22 +108,6 @@ class Workers:
         process.join(timeout=60)
         assert process.exitcode is not None, "the worker hung"
         return int(process.exitcode)
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The TRIPPOSTER_* variables that give a worker process exactly these settings."""
-    env = {}
-    for f in dataclasses.fields(settings):
-        value = getattr(settings, f.name)
-        if f.name != "extra":
-            env[f"TRIPPOSTER_{f.name.upper()}"] = ("1" if value else "0") if isinstance(value, bool) else str(value)
-    return env
-
-
-def connect_x(session: Session, settings: Settings, clock: Clock) -> None:
-    tokens = XTokens("42-access-token", "at-secret", user_id="42", screen_name="ourschool")
-    x_account.save_tokens(session, None, TokenBox(settings.token_key), tokens, clock())
-    session.commit()
 
 
 def queue_post(session: Session, rt: Runtime, outing: Outing, count: int, key: str = "crash") -> Post:
@@ -162,7 +143,7 @@ def test_killed_worker_then_fresh_worker(
     outing: Outing, clock: Clock, auth: AuthActions, make: Factory, tmp_path: Path,
 ) -> None:
     started = time.monotonic()
-    connect_x(session, settings, clock)
+    connect_x(session, settings, clock())
     post = queue_post(session, rt, outing, run.photos)
     workers = Workers(forkserver, settings, tmp_path)
     assert workers.run(crash_at=run.step) == -signal.SIGKILL
