@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import Photo, PhotoState, Post, PostState, SchoolSettings, Trip, User
@@ -147,10 +147,18 @@ def cancel_post(session: Session, user: User, public_id: str) -> Post:
         raise NotFoundError("That post does not exist or is not yours.")
     if post.state is PostState.CANCELLED:
         return post
-    if not post.state.waiting:
+    # Compare-and-set, not read-then-write: a worker may claim the post between our read and our
+    # write, and overwriting its "publishing" would post photos the teacher believes were taken back.
+    taken = session.execute(
+        update(Post)
+        .where(Post.id == post.id, Post.state.in_([PostState.QUEUED, PostState.SCHEDULED]))
+        .values(state=PostState.CANCELLED, text="")
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(post)
+    if taken.rowcount != 1:
         raise ServiceError("This post is already on its way to X and cannot be taken back.")
     release_photos(post)
-    post.state, post.text = PostState.CANCELLED, ""
     audit.record(session, user, "post.cancelled", post)
     return post
 

@@ -67,7 +67,7 @@ def publish_post(rt: Runtime, post_id: int) -> str:
 
 
 def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
-    """Recheck the post against today's rules, then atomically take it (one worker wins)."""
+    """Atomically take the post (one worker wins), then recheck it against today's rules."""
     post = session.get(Post, post_id)
     if post is None or not post.state.waiting:
         return "not-waiting"
@@ -75,6 +75,22 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
         return "not-due"
     if _paused(session, rt):
         return "paused"
+    # The compare-and-set comes first, and every later write in this transaction depends on it.
+    # What was read above may already be stale: another worker (or the teacher's cancel) can
+    # change the row between a read and a write, and on SQLite the driver does not even open the
+    # transaction until the first write. A conditional UPDATE is atomic on both databases: on
+    # PostgreSQL a second worker's UPDATE waits for the first one's row lock, then re-reads the row
+    # (READ COMMITTED), finds it no longer waiting and changes nothing; SQLite runs one writer at
+    # a time. Only the winner then rechecks the rules, holding the row until it commits.
+    taken = session.execute(
+        update(Post)
+        .where(Post.id == post_id, Post.state.in_([PostState.QUEUED, PostState.SCHEDULED]), Post.scheduled_for <= now)
+        .values(state=PostState.PUBLISHING, claimed_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return "taken"
+    session.refresh(post)
     trip, school = _trip(session, post), get_school(session)
     photos = list(post.photos)
     if any(not (photo.spool_name and photo.wrapped_key) for photo in photos):
@@ -88,12 +104,8 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
         return "withdrawn"
     if not post.urgent_reason and not is_open(now, weekly_hours(school), school.timezone, trip_window(trip)):
         return _reschedule(session, rt, post, next_opening(now, weekly_hours(school), school.timezone, trip_window(trip)), now)
-    taken = session.execute(
-        update(Post)
-        .where(Post.id == post_id, Post.state.in_([PostState.QUEUED, PostState.SCHEDULED]))
-        .values(state=PostState.PUBLISHING, attempts=Post.attempts + 1, claimed_until=now + LEASE)
-    )
-    return "claimed" if taken.rowcount == 1 else "taken"
+    post.attempts += 1
+    return "claimed"
 
 
 def _build_request(session: Session, rt: Runtime, post: Post) -> pub.Post:
@@ -171,7 +183,7 @@ def _reschedule(
     if any(when > photo.expires_at for photo in post.photos):
         _finish_unposted(session, rt, post, PostState.EXPIRED, Fate.EXPIRED, "retention limit reached before posting", now)
         return "expired"
-    post.state, post.scheduled_for = state, when
+    post.state, post.scheduled_for, post.claimed_until = state, when, None
     audit.record(session, None, "post.rescheduled", post, at=when.isoformat(), reason=why)
     return "rescheduled"
 

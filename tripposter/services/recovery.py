@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db import transaction
@@ -42,9 +42,11 @@ def recover(rt: Runtime, *, spool: bool = False) -> RecoveryReport:
             select(Post).where(Post.state == PostState.PUBLISHING, Post.claimed_until < now)
         ).all()
         for post in stale:
-            post.state, post.maybe_posted, post.claimed_until = PostState.UNKNOWN, True, None
-            audit.record(session, None, "post.unknown", post, error="interrupted")
-        report.stale = len(stale)
+            # Conditional, like every transition away from a state another process may also be
+            # leaving: a slow worker may record its post between our read and this write.
+            if _move(session, post, PostState.PUBLISHING, state=PostState.UNKNOWN, maybe_posted=True, claimed_until=None):
+                audit.record(session, None, "post.unknown", post, error="interrupted")
+                report.stale += 1
         finish_destructions(session, rt.spool, now)
         unknown = list(session.scalars(select(Post.id).where(Post.state == PostState.UNKNOWN)))
     for post_id in unknown:
@@ -76,9 +78,21 @@ def reconcile_unknown(rt: Runtime, post_id: int) -> str:
     with transaction(rt.sessions) as session:
         post = get_post(session, post_id)
         # Not on the account: it never went out, so sending it is the first time, not the second.
-        post.state, post.scheduled_for = PostState.QUEUED, rt.clock()
+        # Only if it is still unknown: another worker may have settled, requeued and sent it already.
+        if not _move(session, post, PostState.UNKNOWN, state=PostState.QUEUED, scheduled_for=rt.clock()):
+            return "settled"
         audit.record(session, None, "post.requeued", post, reason="not found on the account")
     return "requeued"
+
+
+def _move(session: Session, post: Post, expected: PostState, **values: object) -> bool:
+    """Change ``post`` only if it is still in state ``expected`` (compare-and-set); say whether it was."""
+    changed = session.execute(
+        update(Post).where(Post.id == post.id, Post.state == expected).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(post)
+    return changed.rowcount == 1
 
 
 def _needs_human(rt: Runtime, post_id: int) -> str:
@@ -103,18 +117,20 @@ def resolve_unknown(rt: Runtime, session: Session, actor: User, public_id: str, 
         ServiceError: the post is not waiting for a decision.
     """
     post = session.scalars(select(Post).where(Post.public_id == public_id)).first()
-    if post is None or post.state is not PostState.UNKNOWN:
-        raise ServiceError("That post is not waiting for a decision any more.")
     now = rt.clock()
+    # A worker may settle the post from X's timeline while the leader looks at it.
+    state = {"posted": PostState.PUBLISHED, "resend": PostState.QUEUED, "cancel": PostState.CANCELLED}[decision]
+    if post is None or not _move(session, post, PostState.UNKNOWN, state=state, last_error=""):
+        raise ServiceError("That post is not waiting for a decision any more.")
     if decision == "posted":
-        post.state, post.published_at, post.last_error = PostState.PUBLISHED, now, ""
+        post.published_at = now
         for photo in post.photos:
             photo.state = PhotoState.PUBLISHED
             destroy_photo(session, rt.spool, photo, Fate.POSTED, now, reason="confirmed posted by a senior leader")
     elif decision == "resend":
-        post.state, post.scheduled_for, post.last_error = PostState.QUEUED, now, ""
+        post.scheduled_for = now
     else:
-        post.state, post.text = PostState.CANCELLED, ""
+        post.text = ""
         for photo in post.photos:
             photo.state = PhotoState.CANCELLED
             destroy_photo(session, rt.spool, photo, Fate.CANCELLED, now, reason="cancelled by a senior leader")
