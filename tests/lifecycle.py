@@ -72,3 +72,13 @@ def outing(make: Factory, rt: Runtime) -> Iterator[Outing]:
 @pytest.fixture
 def session(db: Session) -> Iterator[Session]:
     yield db
+
+
+def age_spool(rt: Runtime, minutes: int = 60) -> None:
+    """Make every spool entry look ``minutes`` old, past reconciliation's grace for live uploads."""
+    import os
+    import time as clock_time
+
+    then = clock_time.time() - minutes * 60
+    for entry in rt.spool.names():
+        os.utime(rt.spool.root / entry, (then, then), follow_symlinks=False)

@@ -52,9 +52,9 @@ class Queue:
         self._publish(post_id)
 
     def tick(self) -> dict[str, int]:
-        """Dispatch due posts, settle interrupted ones, destroy expired photos."""
+        """Dispatch due posts, settle interrupted ones, destroy expired photos and orphaned files."""
         rt = self.runtime
-        report = recover(rt)
+        report = recover(rt, spool=True)
         with transaction(rt.sessions) as session:
             swept = sweep_expired(session, rt.spool, rt.clock())
             due = due_posts(session, rt.clock())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +105,12 @@ class Spool:
 
     def exists(self, name: str) -> bool:
         return os.path.lexists(self.path(name))
+
+    def age_seconds(self, entry: str) -> float:
+        """Seconds since ``entry`` was last written, by the wall clock (never follows a symlink)."""
+        if "/" in entry or entry in (".", ".."):
+            raise SpoolError("not a spool entry")
+        return time.time() - os.lstat(self.root / entry).st_mtime
 
     def names(self) -> list[str]:
         """Every entry in the spool, whatever it is: reconciliation decides what to keep."""

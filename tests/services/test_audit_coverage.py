@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Factory
-from tests.lifecycle import Outing
+from tests.lifecycle import Outing, age_spool
 from tests.publishers.conftest import TWEETS_URL
 from tests.services.test_publish_faults import x_api, x_rt  # noqa: F401 - fixtures, used by name
 from tests.services.test_publishing import queue_post, receive
@@ -230,6 +230,7 @@ def test_retention_sweep_and_orphans_are_deletions(session: Session, rt: Runtime
     assert events(session, "retention.swept")[0].detail == {"photos": 1}
     assert events(session, "photo.destroyed")[0].detail["fate"] == "expired"
     rt.spool.write(b"a file nobody knows about")
+    age_spool(rt)
     reconcile_spool(session, rt.spool, rt.clock())
     session.commit()
     assert events(session, "photo.orphan_destroyed")[0].detail == {"copies": 1, "verified": True}

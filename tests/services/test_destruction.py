@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.lifecycle import Outing
+from tests.lifecycle import Outing, age_spool
 from tests.services.test_publishing import receive
 from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, PhotoState
@@ -27,6 +27,7 @@ def test_planted_links_and_half_received_uploads_are_removed(session: Session, r
     half = rt.spool.incoming()  # a crash mid-upload leaves ciphertext whose key died with the process
     half.write(b"x" * 100_000)
     os.link(rt.spool.root / half.spool_name, rt.spool.root / "0123456789abcdef0123456789abcde0.part")
+    age_spool(rt)
     report = reconcile_spool(session, rt.spool, rt.clock())
     session.commit()
     assert report.orphans == 4 and precious.read_bytes() == b"not the spool's to delete"
@@ -59,6 +60,7 @@ def test_a_planted_link_under_a_known_name_is_not_followed_on_read(session: Sess
 def test_the_worker_reconciles_the_spool_before_it_takes_jobs(session: Session, rt: Runtime, outing: Outing,
                                                               queue: Queue, monkeypatch: pytest.MonkeyPatch) -> None:
     rt.spool.write(b"bytes nobody recorded")
+    age_spool(rt)
     consumed: list[list[str]] = []
 
     class Consumer:  # stands in for huey's endless loop only; recovery runs for real
@@ -70,3 +72,19 @@ def test_the_worker_reconciles_the_spool_before_it_takes_jobs(session: Session, 
     assert consumed == [[]]
     orphan = session.scalars(select(DeletionRecord).where(DeletionRecord.fate == Fate.ORPHAN)).one()
     assert orphan.verified
+
+
+def test_a_young_unknown_file_may_be_a_live_upload_and_is_left_until_it_is_old(
+    session: Session, rt: Runtime, outing: Outing, queue: Queue
+) -> None:
+    # A web process writes the file a moment before its row commits; a worker starting in that gap
+    # must not destroy a teacher's photo as an orphan.
+    young = rt.spool.write(b"a photo whose row is about to commit")
+    report = reconcile_spool(session, rt.spool, rt.clock())
+    session.commit()
+    assert report.orphans == 0 and rt.spool.names() == [young.name]
+    age_spool(rt, minutes=16)
+    queue.tick()  # the worker's every-minute tick reconciles too, so a late orphan still goes
+    assert rt.spool.names() == []
+    orphan = session.scalars(select(DeletionRecord).where(DeletionRecord.fate == Fate.ORPHAN)).one()
+    assert orphan.verified and orphan.reason == "found in the spool with no photo"

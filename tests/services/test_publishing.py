@@ -9,7 +9,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.lifecycle import Outing
+from tests.lifecycle import Outing, age_spool
 from tests.photos import phone_jpeg
 from tests.pipeline.corpus import MARKERS
 from tripposter.jobs import Queue
@@ -187,6 +187,7 @@ def test_start_up_reconciliation_clears_orphans_and_vanished_files(session: Sess
     (rt.spool.root / vanished.spool_name).unlink()  # type: ignore[operator]
     rt.spool.write(b"bytes nobody recorded")  # e.g. a crash between the write and the commit
     (rt.spool.root / "stray.txt").write_text("junk")
+    age_spool(rt)
     report = recover(rt, spool=True)
     assert report.spool is not None and report.spool.orphans == 2 and report.spool.vanished == 1
     session.expire_all()

@@ -8,7 +8,7 @@ names a file which is already gone; reconciliation finishes the job, and the rec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,11 @@ from sqlalchemy.orm import Session
 from ..models import DeletionRecord, Fate, Photo, PhotoState
 from ..spool import Spool, SpoolError
 from . import audit
+
+# A web process writes a photo's spool file a moment before its row commits, and a phone on 3G may
+# take minutes to send one. An unknown file younger than this may still belong to such an upload, so
+# reconciliation leaves it for a later pass (the worker reconciles every minute).
+ORPHAN_GRACE = timedelta(minutes=15)
 
 FATE_OF_STATE = {
     PhotoState.PUBLISHED: Fate.POSTED,
@@ -74,21 +79,25 @@ class Reconciled:
     finished: int = 0
 
 
-def reconcile_spool(session: Session, spool: Spool, now: datetime) -> Reconciled:
-    """At start-up: destroy files the database does not know, and settle rows whose file vanished.
+def reconcile_spool(
+    session: Session, spool: Spool, now: datetime, grace: timedelta = ORPHAN_GRACE
+) -> Reconciled:
+    """Destroy files the database does not know, and settle rows whose file vanished.
+
+    Unknown files younger than ``grace`` (by the wall clock, as file times are) are left alone.
 
     Also finishes destructions a crash interrupted (a photo published or refused but not destroyed).
     """
     result = Reconciled()
     held = {p.spool_name: p for p in session.scalars(select(Photo).where(Photo.spool_name.is_not(None)))}
     for entry in spool.names():
-        if entry in held:
+        if entry in held or _younger(spool, entry, grace):
             continue
         try:
             gone = spool.destroy(entry)
         except SpoolError:  # not a name we generate: a stray file or link someone put there
             gone = spool.remove_stray(entry)
-        session.add(DeletionRecord(fate=Fate.ORPHAN, reason="found in the spool at start-up", copies=1,
+        session.add(DeletionRecord(fate=Fate.ORPHAN, reason="found in the spool with no photo", copies=1,
                                    deleted_at=now, verified=gone))
         audit.record(session, None, "photo.orphan_destroyed", None, copies=1, verified=gone)
         result.orphans += 1
@@ -105,3 +114,12 @@ def reconcile_spool(session: Session, spool: Spool, now: datetime) -> Reconciled
         result.finished += 1
     session.flush()
     return result
+
+
+def _younger(spool: Spool, entry: str, grace: timedelta) -> bool:
+    try:
+        return spool.age_seconds(entry) < grace.total_seconds()
+    except FileNotFoundError:  # already gone (another process finished it)
+        return True
+    except SpoolError:
+        return False
