@@ -130,6 +130,8 @@ def run_config(name: str, args: list[str], folder: Path, photos: list[tuple[str,
                                             headers={"X-CSRFToken": teacher.csrf})
             cancelled.raise_for_status()
         timeouts = server.worker_timeouts()
+        if any(r.status >= 500 for r in results):
+            print(server.errors(), file=sys.stderr)
     spool = folder / "instance" / "spool"
     spool_left = len(list(spool.iterdir())) if spool.exists() else 0
     for result in results:

@@ -102,6 +102,17 @@ class Gunicorn:
         """How many workers the master killed for overrunning ``timeout`` (each one cost its requests)."""
         return self.log.read_text(errors="replace").count("WORKER TIMEOUT")
 
+    def errors(self) -> str:
+        """The last lines of each error the app logged, to say why an upload got a 5xx."""
+        lines = self.log.read_text(errors="replace").splitlines()
+        starts = [i for i, line in enumerate(lines) if "unhandled error" in line]
+        found = []
+        for start in starts:
+            end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i][0].isspace()
+                        and not lines[i].startswith("Traceback") and i > start + 1), len(lines))
+            found.append("\n".join(lines[start:start + 1] + lines[max(start + 1, end - 3):end]))
+        return "\n".join(found)
+
 
 def _status_kb(pid: int, field: str) -> int:
     try:
