@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev bench clean
+.PHONY: run test install install-dev bench bench-load clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: install-dev
 
 bench: install-dev
 	$(PY) benchmarks/pipeline.py
+
+# 20 concurrent 12 MP uploads against gunicorn on loopback; exits 1 on any error or output over 5 MB.
+bench-load: install-dev
+	$(PY) benchmarks/load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info test-artifacts

@@ -102,6 +102,15 @@ def receive_photo(
         return Received(existing, replayed=True)
     trip = posting_trip(session, user, trip_id)
     retention = timedelta(hours=get_school(session).retention_hours)
+    # Scrub before the row is written: on SQLite the INSERT takes the database's one write lock until
+    # the request commits, and holding it through seconds of decoding and face detection stalled every
+    # other writer (20 concurrent uploads ran past the 30 s busy timeout; see benchmarks/load.py).
+    # Nothing is lost: the row was not committed during the scrub anyway.
+    refused: PipelineError | None = None
+    try:
+        result = scrub_photo(data, limits=limits, detector=detector)
+    except PipelineError as exc:
+        refused = exc
     photo = Photo(
         idempotency_key=key,
         trip_id=trip.id,
@@ -114,13 +123,11 @@ def receive_photo(
     )
     session.add(photo)
     session.flush()
-    try:
-        result = scrub_photo(data, limits=limits, detector=detector)
-    except PipelineError as exc:
+    if refused is not None:
         photo.state = PhotoState.REJECTED
-        destroy_photo(session, spool, photo, Fate.REJECTED, now, reason=exc.code)
-        audit.record(session, user, "photo.refused", photo, rule=exc.code, size=len(data), sha256=digest[:16])
-        raise PhotoRefusedError(exc.user_message, exc.code) from None
+        destroy_photo(session, spool, photo, Fate.REJECTED, now, reason=refused.code)
+        audit.record(session, user, "photo.refused", photo, rule=refused.code, size=len(data), sha256=digest[:16])
+        raise PhotoRefusedError(refused.user_message, refused.code) from None
     stored = spool.write(result.jpeg)
     photo.spool_name, photo.wrapped_key = stored.name, stored.wrapped_key
     photo.width, photo.height = result.width, result.height
