@@ -7,6 +7,7 @@ key with different bytes is refused. A refused upload is recorded and destroyed 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,9 @@ from .errors import NotFoundError, ServiceError
 from .school import get_school, school_today
 
 KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+# What ``new_public_id`` makes. Anything else cannot exist, so it is not looked up at all
+# (PostgreSQL would refuse a NUL in the query rather than find nothing).
+PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class IdempotencyConflictError(ServiceError):
@@ -138,7 +142,8 @@ def own_photo(session: Session, user: User, public_id: str) -> Photo:
     Raises:
         NotFoundError: no such photo, or it belongs to someone else's trip.
     """
-    photo = session.scalars(select(Photo).where(Photo.public_id == public_id)).first()
+    found = PUBLIC_ID.fullmatch(public_id) is not None
+    photo = session.scalars(select(Photo).where(Photo.public_id == public_id)).first() if found else None
     trip = session.get(Trip, photo.trip_id) if photo is not None else None
     if photo is None or trip is None or not trip.is_led_by(user):
         raise NotFoundError("That photo does not exist or is not one of yours.")

@@ -22,7 +22,7 @@ from ..pipeline.window import WindowDecision, decide, describe, end_of_trip
 from ..publishers.base import MAX_IMAGES
 from . import audit
 from .errors import NotFoundError, ServiceError
-from .photos import IdempotencyConflictError, check_key, own_photo, posting_trip
+from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo, posting_trip
 from .rules import (
     caption_rules,
     photo_consent,
@@ -126,9 +126,10 @@ def cancel_post(session: Session, user: User, public_id: str) -> Post:
     Raises:
         ServiceError: it is already publishing or published, or not the user's.
     """
-    post = session.scalars(select(Post).where(Post.public_id == public_id)).first()
+    found = PUBLIC_ID.fullmatch(public_id) is not None
+    post = session.scalars(select(Post).where(Post.public_id == public_id)).first() if found else None
     if post is None or post.author_id != user.id:
-        raise ServiceError("That post does not exist or is not yours.")
+        raise NotFoundError("That post does not exist or is not yours.")
     if post.state is PostState.CANCELLED:
         return post
     if not post.state.waiting:

@@ -7,11 +7,15 @@ the first answer back (200), the same key with a different body gets 422.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
 
-from flask import Blueprint, Response, jsonify, make_response, request
+from flask import Blueprint, Response, current_app, jsonify, make_response, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..models import PostState, Role
 from ..services import photos, posts
@@ -36,6 +40,8 @@ from .database import db_session, queue, runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 Reply = tuple[Response, int]
+T = TypeVar("T")
+OPENAPI = Path(__file__).with_name("openapi.json")
 
 
 @bp.errorhandler(ServiceError)
@@ -55,6 +61,32 @@ def session_info() -> Response:
     return jsonify({"user": {"name": user.display_name, "role": user.role.value}, "csrf_token": generate_csrf()})
 
 
+@bp.get("/openapi.json")
+@signed_in
+def openapi() -> Response:
+    """This API's OpenAPI 3.1 description, checked in beside this module."""
+    return current_app.response_class(_openapi_text(), mimetype="application/json")
+
+
+@cache
+def _openapi_text() -> str:
+    return OPENAPI.read_text(encoding="utf-8")
+
+
+def _after_a_race(call: Callable[[], T]) -> T:
+    """Run ``call``; if a concurrent request with the same idempotency key won the insert, run it again.
+
+    The key is unique in the database, so the loser's insert fails: an IntegrityError on PostgreSQL
+    and usually on SQLite, or "database is locked" when SQLite finds its snapshot stale. The second
+    run starts a fresh transaction, finds the winner's row and answers as a replay.
+    """
+    try:
+        return call()
+    except (IntegrityError, OperationalError):
+        db_session().rollback()
+        return call()
+
+
 @bp.get("/trips/today")
 @roles(Role.TRIP_LEAD)
 def trips_today() -> Response:
@@ -69,12 +101,12 @@ def upload_photo(trip_id: int) -> Reply:
     upload = request.files.get("photo")
     if upload is None:
         return _refused(ServiceError("No photo arrived. Take or choose the photo again."))
-    rt = runtime()
+    rt, key, data = runtime(), idempotency_key(), upload.read()
     try:
-        received = photos.receive_photo(
-            db_session(), rt.spool, current_user, trip_id, idempotency_key(), upload.read(),
+        received = _after_a_race(lambda: photos.receive_photo(
+            db_session(), rt.spool, current_user, trip_id, key, data,
             now=rt.clock(), limits=rt.limits, detector=rt.detector_factory(),
-        )
+        ))
     except photos.PhotoRefusedError as exc:
         db_session().commit()  # keep the record that the refused file was destroyed
         return _refused(exc)
@@ -149,7 +181,7 @@ def create_post() -> Reply:
         urgent_reason=text(data, "urgent_reason", required=False, limit=500),
     )
     rt = runtime()
-    post, replayed = posts.create_post(db_session(), current_user, request_, rt.clock())
+    post, replayed = _after_a_race(lambda: posts.create_post(db_session(), current_user, request_, rt.clock()))
     db_session().commit()
     if not replayed and post.state is PostState.QUEUED:
         queue().enqueue_publish(post.id)

@@ -11,6 +11,7 @@ from flask_login import AnonymousUserMixin
 from ..config import Settings
 from ..models import Role, User
 from .access import enforce_access
+from .converters import IdConverter
 from .database import db_session, init_database
 from .errors import register_error_handlers
 from .extensions import csrf, limiter, login_manager
@@ -54,6 +55,8 @@ def build_app(settings: Settings | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
     )
+    # Before any blueprint adds its rules: every <int:...> in a URL is bounded like an id column.
+    app.url_map.converters["int"] = IdConverter
     init_database(app, settings)
     _init_jobs(app, settings)
     # The access check runs before CSRF, so an anonymous visitor is sent to sign in, not told of tokens.
