@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Fate, Photo, PhotoState, Trip, TripLog, User
+from ..models import DeletionRecord, Fate, Photo, PhotoState, Trip, TripLog, User
 from ..pipeline.errors import PipelineError
 from ..pipeline.faces import FaceDetector
 from ..pipeline.photo import Limits, scrub_photo
@@ -103,6 +103,7 @@ def receive_photo(
     if existing is not None:
         if existing.received_sha256 != digest or existing.uploader_id != user.id:
             raise IdempotencyConflictError("This upload key was already used for a different photo.")
+        _refuse_again(session, existing, data, limits)
         return Received(existing, replayed=True)
     trip = posting_trip(session, user, trip_id)
     retention = timedelta(hours=get_school(session).retention_hours)
@@ -134,6 +135,25 @@ def receive_photo(
     photo.state = PhotoState.READY
     audit.record(session, user, "photo.received", photo, trip_id=trip.id, faces=len(result.faces))
     return Received(photo, replayed=False)
+
+
+def _refuse_again(session: Session, photo: Photo, data: bytes, limits: Limits) -> None:
+    """A replay of a refused upload gets the first answer again: the same refusal, with its reason.
+
+    Only the rule was kept, not the message, so the (identical, refused) bytes are checked again,
+    without face detection: the refusal never depended on faces.
+
+    Raises:
+        PhotoRefusedError: the photo was refused when it first arrived.
+    """
+    record = session.scalars(select(DeletionRecord).where(DeletionRecord.photo_id == photo.id)).first()
+    if record is None or record.fate is not Fate.REJECTED:
+        return
+    try:
+        scrub_photo(data, limits=limits, detector=None)
+    except PipelineError as exc:
+        raise PhotoRefusedError(exc.user_message, exc.code) from None
+    raise PhotoRefusedError("This photo was refused when it was first sent. Choose another photo.", record.reason)
 
 
 def own_photo(session: Session, user: User, public_id: str) -> Photo:

@@ -75,11 +75,33 @@ def create_post(session: Session, user: User, request: PostRequest, now: datetim
         ChecksFailedError: consent, caption or photo problems; nothing was changed.
         ServiceError, NotFoundError: the trip or a photo cannot be used.
     """
-    existing = session.scalars(select(Post).where(Post.idempotency_key == check_key(request.key))).first()
+    existing = _by_key(session, user, request)
     if existing is not None:
-        if existing.request_hash != request.digest() or existing.author_id != user.id:
-            raise IdempotencyConflictError("This post key was already used for a different post.")
         return existing, True
+    try:
+        return _new_post(session, user, request, now), False
+    except ServiceError:
+        # A twin of this request (a retry on another connection) may have committed while this one
+        # was being checked, taking its photos: then the answer is the twin's post, as a replay.
+        twin = _by_key(session, user, request)
+        if twin is None:
+            raise
+        return twin, True
+
+
+def _by_key(session: Session, user: User, request: PostRequest) -> Post | None:
+    """The post already made with this request's key, if any.
+
+    Raises:
+        IdempotencyConflictError: the key was used for a different post.
+    """
+    existing = session.scalars(select(Post).where(Post.idempotency_key == check_key(request.key))).first()
+    if existing is not None and (existing.request_hash != request.digest() or existing.author_id != user.id):
+        raise IdempotencyConflictError("This post key was already used for a different post.")
+    return existing
+
+
+def _new_post(session: Session, user: User, request: PostRequest, now: datetime) -> Post:
     trip = posting_trip(session, user, request.trip_id)
     photos = _ready_photos(session, user, trip, request.photo_ids)
     school = get_school(session)
@@ -117,7 +139,7 @@ def create_post(session: Session, user: User, request: PostRequest, now: datetim
     audit.record(session, user, "post.queued", post, photos=len(photos), when=request.when, at=decision.post_at.isoformat())
     if post.urgent_reason:
         audit.record(session, user, "window.override", post, reason=post.urgent_reason)
-    return post, False
+    return post
 
 
 def cancel_post(session: Session, user: User, public_id: str) -> Post:
