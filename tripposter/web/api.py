@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, jsonify, make_response, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from ..models import PostState, Role
 from ..services import photos, posts
@@ -76,13 +76,13 @@ def _openapi_text() -> str:
 def _after_a_race(call: Callable[[], T]) -> T:
     """Run ``call``; if a concurrent request with the same idempotency key won the insert, run it again.
 
-    The key is unique in the database, so the loser's insert fails: an IntegrityError on PostgreSQL
-    and usually on SQLite, or "database is locked" when SQLite finds its snapshot stale. The second
-    run starts a fresh transaction, finds the winner's row and answers as a replay.
+    The key is unique in the database, so the loser's insert fails with an IntegrityError (on
+    PostgreSQL once the winner commits; on SQLite once it gets the write lock). The second run
+    starts a fresh transaction, finds the winner's row and answers as a replay.
     """
     try:
         return call()
-    except (IntegrityError, OperationalError):
+    except IntegrityError:
         db_session().rollback()
         return call()
 
