@@ -1,7 +1,8 @@
 """Input the database cannot hold is refused before it gets there: a 4xx, never a 500.
 
-Found by the schemathesis run: ids beyond a 32-bit integer, NUL characters (PostgreSQL refuses
-them in text), and photo or post ids that `new_public_id` could never have made.
+Each of these was a 500 before: an id beyond what an integer column holds (SQLite overflows past
+64 bits, PostgreSQL past 32), a NUL character (PostgreSQL refuses it in text), and photo or post
+ids that `new_public_id` could never have made (a NUL again, on PostgreSQL).
 """
 
 from __future__ import annotations
