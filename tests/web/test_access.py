@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing import IntegerConverter
 
 from tests.conftest import AuthActions, Factory
 from tripposter.models import Role
@@ -18,7 +19,7 @@ def _routes(app: Flask) -> list[tuple[str, str, str]]:
     """(endpoint, url, method) for every rule, with id arguments filled by 1."""
     found = []
     for rule in app.url_map.iter_rules():
-        values = {arg: 1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x" for arg in rule.arguments}
+        values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x" for arg in rule.arguments}
         if rule.endpoint == "static":
             values = {"filename": "app.css"}
         with app.test_request_context():

@@ -7,13 +7,14 @@ key with different bytes is refused. A refused upload is recorded and destroyed 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Fate, Photo, PhotoState, Trip, TripLog, User
+from ..models import DeletionRecord, Fate, Photo, PhotoState, Trip, TripLog, User
 from ..pipeline.errors import PipelineError
 from ..pipeline.faces import FaceDetector
 from ..pipeline.photo import Limits, scrub_photo
@@ -24,6 +25,9 @@ from .errors import NotFoundError, ServiceError
 from .school import get_school, school_today
 
 KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+# What ``new_public_id`` makes. Anything else cannot exist, so it is not looked up at all
+# (PostgreSQL would refuse a NUL in the query rather than find nothing).
+PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class IdempotencyConflictError(ServiceError):
@@ -99,6 +103,7 @@ def receive_photo(
     if existing is not None:
         if existing.received_sha256 != digest or existing.uploader_id != user.id:
             raise IdempotencyConflictError("This upload key was already used for a different photo.")
+        _refuse_again(session, existing, data, limits)
         return Received(existing, replayed=True)
     trip = posting_trip(session, user, trip_id)
     retention = timedelta(hours=get_school(session).retention_hours)
@@ -139,13 +144,33 @@ def receive_photo(
     return Received(photo, replayed=False)
 
 
+def _refuse_again(session: Session, photo: Photo, data: bytes, limits: Limits) -> None:
+    """A replay of a refused upload gets the first answer again: the same refusal, with its reason.
+
+    Only the rule was kept, not the message, so the (identical, refused) bytes are checked again,
+    without face detection: the refusal never depended on faces.
+
+    Raises:
+        PhotoRefusedError: the photo was refused when it first arrived.
+    """
+    record = session.scalars(select(DeletionRecord).where(DeletionRecord.photo_id == photo.id)).first()
+    if record is None or record.fate is not Fate.REJECTED:
+        return
+    try:
+        scrub_photo(data, limits=limits, detector=None)
+    except PipelineError as exc:
+        raise PhotoRefusedError(exc.user_message, exc.code) from None
+    raise PhotoRefusedError("This photo was refused when it was first sent. Choose another photo.", record.reason)
+
+
 def own_photo(session: Session, user: User, public_id: str) -> Photo:
     """A photo of one of ``user``'s trips.
 
     Raises:
         NotFoundError: no such photo, or it belongs to someone else's trip.
     """
-    photo = session.scalars(select(Photo).where(Photo.public_id == public_id)).first()
+    found = PUBLIC_ID.fullmatch(public_id) is not None
+    photo = session.scalars(select(Photo).where(Photo.public_id == public_id)).first() if found else None
     trip = session.get(Trip, photo.trip_id) if photo is not None else None
     if photo is None or trip is None or not trip.is_led_by(user):
         raise NotFoundError("That photo does not exist or is not one of yours.")

@@ -22,7 +22,7 @@ from ..pipeline.window import WindowDecision, decide, describe, end_of_trip, is_
 from ..publishers.base import MAX_IMAGES
 from . import audit
 from .errors import NotFoundError, ServiceError
-from .photos import IdempotencyConflictError, check_key, own_photo, posting_trip
+from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo, posting_trip
 from .rules import (
     caption_rules,
     photo_consent,
@@ -75,11 +75,33 @@ def create_post(session: Session, user: User, request: PostRequest, now: datetim
         ChecksFailedError: consent, caption or photo problems; nothing was changed.
         ServiceError, NotFoundError: the trip or a photo cannot be used.
     """
-    existing = session.scalars(select(Post).where(Post.idempotency_key == check_key(request.key))).first()
+    existing = _by_key(session, user, request)
     if existing is not None:
-        if existing.request_hash != request.digest() or existing.author_id != user.id:
-            raise IdempotencyConflictError("This post key was already used for a different post.")
         return existing, True
+    try:
+        return _new_post(session, user, request, now), False
+    except ServiceError:
+        # A twin of this request (a retry on another connection) may have committed while this one
+        # was being checked, taking its photos: then the answer is the twin's post, as a replay.
+        twin = _by_key(session, user, request)
+        if twin is None:
+            raise
+        return twin, True
+
+
+def _by_key(session: Session, user: User, request: PostRequest) -> Post | None:
+    """The post already made with this request's key, if any.
+
+    Raises:
+        IdempotencyConflictError: the key was used for a different post.
+    """
+    existing = session.scalars(select(Post).where(Post.idempotency_key == check_key(request.key))).first()
+    if existing is not None and (existing.request_hash != request.digest() or existing.author_id != user.id):
+        raise IdempotencyConflictError("This post key was already used for a different post.")
+    return existing
+
+
+def _new_post(session: Session, user: User, request: PostRequest, now: datetime) -> Post:
     trip = posting_trip(session, user, request.trip_id)
     photos = _ready_photos(session, user, trip, request.photo_ids)
     school = get_school(session)
@@ -117,7 +139,7 @@ def create_post(session: Session, user: User, request: PostRequest, now: datetim
         # A photo waiting for a later window is kept that long, but never past the day after the trip.
         photo.expires_at = min(max(photo.expires_at, decision.post_at + timedelta(hours=1)), latest)
     _audit_queued(session, user, post, school, trip, decision, request, [w.rule for w in caption.warnings])
-    return post, False
+    return post
 
 
 def _audit_queued(
@@ -142,7 +164,8 @@ def cancel_post(session: Session, user: User, public_id: str) -> Post:
         NotFoundError: no such post, or not the user's.
         ServiceError: it is already publishing or published.
     """
-    post = session.scalars(select(Post).where(Post.public_id == public_id)).first()
+    found = PUBLIC_ID.fullmatch(public_id) is not None
+    post = session.scalars(select(Post).where(Post.public_id == public_id)).first() if found else None
     if post is None or post.author_id != user.id:
         raise NotFoundError("That post does not exist or is not yours.")
     if post.state is PostState.CANCELLED:

@@ -7,11 +7,15 @@ the first answer back (200), the same key with a different body gets 422.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
 
-from flask import Blueprint, Response, jsonify, make_response
+from flask import Blueprint, Response, current_app, jsonify, make_response
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError
 
 from ..models import PostState, Role
 from ..services import photos, posts
@@ -37,6 +41,8 @@ from .uploads import UploadRefusedError, photo_bytes
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 Reply = tuple[Response, int]
+T = TypeVar("T")
+OPENAPI = Path(__file__).with_name("openapi.json")
 
 
 @bp.errorhandler(ServiceError)
@@ -56,6 +62,32 @@ def session_info() -> Response:
     return jsonify({"user": {"name": user.display_name, "role": user.role.value}, "csrf_token": generate_csrf()})
 
 
+@bp.get("/openapi.json")
+@signed_in
+def openapi() -> Response:
+    """This API's OpenAPI 3.1 description, checked in beside this module."""
+    return current_app.response_class(_openapi_text(), mimetype="application/json")
+
+
+@cache
+def _openapi_text() -> str:
+    return OPENAPI.read_text(encoding="utf-8")
+
+
+def _after_a_race(call: Callable[[], T]) -> T:
+    """Run ``call``; if a concurrent request with the same idempotency key won the insert, run it again.
+
+    The key is unique in the database, so the loser's insert fails with an IntegrityError (on
+    PostgreSQL once the winner commits; on SQLite once it gets the write lock). The second run
+    starts a fresh transaction, finds the winner's row and answers as a replay.
+    """
+    try:
+        return call()
+    except IntegrityError:
+        db_session().rollback()
+        return call()
+
+
 @bp.get("/trips/today")
 @roles(Role.TRIP_LEAD)
 def trips_today() -> Response:
@@ -71,12 +103,12 @@ def upload_photo(trip_id: int) -> Reply:
         data = photo_bytes()
     except UploadRefusedError as exc:
         return jsonify({"error": {"status": 400, "message": exc.user_message, "code": exc.code}}), 400
-    rt = runtime()
+    rt, key = runtime(), idempotency_key()
     try:
-        received = photos.receive_photo(
-            db_session(), rt.spool, current_user, trip_id, idempotency_key(), data,
+        received = _after_a_race(lambda: photos.receive_photo(
+            db_session(), rt.spool, current_user, trip_id, key, data,
             now=rt.clock(), limits=rt.limits, detector=rt.detector_factory(),
-        )
+        ))
     except photos.PhotoRefusedError as exc:
         db_session().commit()  # keep the record that the refused file was destroyed
         return _refused(exc)
@@ -152,7 +184,7 @@ def create_post() -> Reply:
     )
     rt = runtime()
     try:
-        post, replayed = posts.create_post(db_session(), current_user, request_, rt.clock())
+        post, replayed = _after_a_race(lambda: posts.create_post(db_session(), current_user, request_, rt.clock()))
     except posts.ChecksFailedError:
         db_session().commit()  # keep the audit record of which rules were broken; nothing else changed
         raise

@@ -31,9 +31,20 @@ def body() -> dict[str, Any]:
 
 def text(data: dict[str, Any], name: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
     value = data.get(name, None if required else "")
-    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
-        abort(400, f"\u201c{name}\u201d must be text of at most {limit} characters.")
+    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()) or not storable(value):
+        abort(400, f"\u201c{name}\u201d must be plain text of at most {limit} characters.")
     return value
+
+
+def storable(value: str) -> bool:
+    """Text a database column can hold: no NUL (PostgreSQL refuses it) and no lone surrogate (not UTF-8)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def integer(data: dict[str, Any], name: str, *, default: int | None = None, low: int = 0, high: int = 10**6) -> int:

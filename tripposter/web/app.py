@@ -12,6 +12,7 @@ from flask_talisman import Talisman
 from ..config import Settings
 from ..models import Role, User
 from .access import enforce_access
+from .converters import IdConverter
 from .database import db_session, init_database
 from .errors import register_error_handlers
 from .extensions import csrf, limiter, login_manager
@@ -77,6 +78,8 @@ def build_app(settings: Settings | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
     )
+    # Before any blueprint adds its rules: every <int:...> in a URL is bounded like an id column.
+    app.url_map.converters["int"] = IdConverter
     init_database(app, settings)
     _init_jobs(app, settings)
     trust_proxies(app, settings.proxy_count)
