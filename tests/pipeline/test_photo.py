@@ -100,14 +100,6 @@ def test_heic_with_exif_and_xmp(dirty_tags: Dirty, assert_bare: Bare) -> None:
     assert result.source_format == "HEIF"
 
 
-def test_jpeg_with_zip_appended_comes_out_clean(assert_bare: Bare) -> None:
-    # Decision: a JPEG+ZIP polyglot is accepted; only the JPEG's pixels survive.
-    result = scrub_photo(jpeg_bytes(photo_like(320, 240)) + zip_bytes())
-    assert "trailing-data" in result.removed
-    assert_bare(result.jpeg)
-    assert b"PK\x03\x04" not in result.jpeg
-
-
 def test_no_detector_means_no_faces() -> None:
     result = scrub_photo(jpeg_bytes(photo_like(320, 240)))
     assert result.faces == [] and result.blurred == []

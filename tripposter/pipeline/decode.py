@@ -5,10 +5,11 @@ one of four accepted kinds (JPEG/MPO, PNG, WebP, HEIC/HEIF), and Pillow is then 
 allowed to parse the file as that kind. Sizes are checked from the header, before any
 pixel is decoded, so a decompression bomb never reaches memory.
 
-A JPEG with other data after its end marker (an MPO's extra pictures, or a ZIP glued
-on to make a polyglot) is accepted: only the first picture's pixels are kept, so the
-trailer is dropped by re-encoding and reported as ``trailing-data``. A file that merely
-*contains* a JPEG after something else (HTML, ZIP, PDF) is refused by its first bytes.
+A JPEG or PNG with a camera's data after its end (an MPO's extra pictures, a motion
+photo's video) is accepted: only the first picture's pixels are kept, so the trailer is
+dropped by re-encoding and reported as ``trailing-data``. One with an archive, document,
+page or program after its end (a polyglot) is refused (``polyglot.py``), as is a file that
+merely *contains* a picture after something else (HTML, ZIP, PDF), by its first bytes.
 
 Pillow's globals are not trusted: truncation is detected by walking the container
 ourselves (whatever ``ImageFile.LOAD_TRUNCATED_IMAGES`` says), and our pixel limit is
@@ -29,6 +30,7 @@ from PIL import Image
 
 from tripposter.pipeline.errors import PipelineError
 from tripposter.pipeline.inventory import walk_chunks
+from tripposter.pipeline.polyglot import check_trailer
 from tripposter.pipeline.verify import JpegStructureError, parse_jpeg
 
 pillow_heif.register_heif_opener()
@@ -132,7 +134,7 @@ def open_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[Image.I
 
     Raises:
         EmptyFileError, FileTooLargeError, NotAnImageError, UnsupportedFormatError,
-        CorruptImageError, AnimatedImageError, TooManyPixelsError: see each class.
+        CorruptImageError, AnimatedImageError, TooManyPixelsError, HiddenFileError: see each class.
     """
     if not data:
         raise EmptyFileError("This file is empty. Please send the photo again.")
@@ -159,17 +161,20 @@ def open_image(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[Image.I
 
 
 def _check_container(data: bytes, kind: str) -> None:
-    """Refuse files cut short, without relying on Pillow's global truncation setting."""
+    """Refuse files cut short, without relying on Pillow's global truncation setting, and polyglots."""
     if kind == "jpeg":
         try:
-            parse_jpeg(data)
+            end = parse_jpeg(data).end
         except JpegStructureError as exc:
             raise _corrupt() from exc
     elif kind in ("png", "webp"):
         try:
-            walk_chunks(data, kind)
+            end = walk_chunks(data, kind)[1]
         except ValueError as exc:
             raise _corrupt() from exc
+    else:
+        return
+    check_trailer(data[end:])
 
 
 def _pillow_open(data: bytes, kind: str) -> Image.Image:
