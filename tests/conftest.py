@@ -57,9 +57,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.name == LAST)
 
 
-@pytest.fixture
-def settings(tmp_path: Path, migrated_db: str) -> Iterator[Settings]:
-    instance = tmp_path / "instance"
+def fresh_settings(instance: Path, migrated_db: str) -> Settings:
+    """Settings for a new instance folder with its own copy of the migrated database and namespace."""
     instance.mkdir()
     SPOOLS.append(instance / "spool")
     namespace = "t" + uuid.uuid4().hex[:12]
@@ -68,7 +67,7 @@ def settings(tmp_path: Path, migrated_db: str) -> Iterator[Settings]:
     else:
         shutil.copy(migrated_db, instance / "tripposter.sqlite3")
         url = f"sqlite:///{instance / 'tripposter.sqlite3'}"
-    yield Settings(
+    return Settings(
         instance_path=instance,
         secret_key="test-secret-key-not-for-production",
         database_url=url,
@@ -79,8 +78,18 @@ def settings(tmp_path: Path, migrated_db: str) -> Iterator[Settings]:
         namespace=namespace,
         testing=True,
     )
+
+
+def drop_fresh_database(settings: Settings) -> None:
     if PG_URL:
-        pg.drop_database(PG_URL, namespace)
+        pg.drop_database(PG_URL, settings.namespace)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_db: str) -> Iterator[Settings]:
+    made = fresh_settings(tmp_path / "instance", migrated_db)
+    yield made
+    drop_fresh_database(made)
 
 
 @pytest.fixture

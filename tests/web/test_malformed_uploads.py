@@ -13,27 +13,22 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests import pg
-from tests.conftest import PASSWORD, PG_URL, REDIS_URL, SPOOLS, AuthActions, Factory
+from tests.conftest import PASSWORD, REDIS_URL, AuthActions, Factory, drop_fresh_database, fresh_settings
 from tests.lifecycle import Outing
 from tests.photos import phone_jpeg
 from tests.web.malformed_cases import Case, Ctx, every_case, structure_cases, upload_cases
 from tests.web.probe import LiveServer, files_under, live_server, multipart, open_files
 from tripposter import create_app
-from tripposter.config import Settings
 from tripposter.runtime import Runtime
 from tripposter.services.retention import sweep_expired
 from tripposter.web.database import session_factory
@@ -71,21 +66,9 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory, migrated_db: str) -> Iterator[Site]:
     # Module-scoped (the conftest chain is per test): ~150 cases against one app run in seconds, not minutes.
     root = tmp_path_factory.mktemp("malformed")
-    instance, private_tmp = root / "instance", root / "tmp"
-    instance.mkdir()
+    private_tmp = root / "tmp"
     private_tmp.mkdir()
-    SPOOLS.append(instance / "spool")
-    namespace = "t" + uuid.uuid4().hex[:12]
-    if PG_URL:
-        url = pg.copy_database(PG_URL, migrated_db, namespace)
-    else:
-        shutil.copy(migrated_db, instance / "tripposter.sqlite3")
-        url = f"sqlite:///{instance / 'tripposter.sqlite3'}"
-    settings = Settings(
-        instance_path=instance, secret_key="test-secret-key-not-for-production", database_url=url,
-        spool_key=Fernet.generate_key().decode(), token_key=Fernet.generate_key().decode(), queue_url=REDIS_URL,
-        ratelimit_storage_uri=REDIS_URL or "memory://", namespace=namespace, testing=True,
-    )
+    settings = fresh_settings(root / "instance", migrated_db)
     app = create_app(settings)
     rt: Runtime = app.extensions["tripposter.runtime"]
     rt.detector_factory = lambda: None  # faces are beside the point here; the rest of the pipeline runs
@@ -101,7 +84,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, migrated_db: str) -> Iterator
                            headers={"Idempotency-Key": "setup-photo-0001", "X-CSRFToken": ctx.csrf})
         assert made.status_code == 201
         ctx.photo_id = made.get_json()["photo"]["id"]
-        yield Site(app, rt, client, outing, ctx, [instance, rt.spool.root, private_tmp])
+        yield Site(app, rt, client, outing, ctx, [settings.instance_path, rt.spool.root, private_tmp])
         tempfile.tempdir = saved_tmp
         with rt.sessions() as cleanup, cleanup.begin():
             sweep_expired(cleanup, rt.spool, rt.clock() + timedelta(days=30))
@@ -109,8 +92,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, migrated_db: str) -> Iterator
     if REDIS_URL:
         app.extensions["tripposter.queue"].huey.storage.flush_all()
         app.extensions["tripposter.queue"].huey.storage.pool.disconnect()
-    if PG_URL:
-        pg.drop_database(PG_URL, namespace)
+    drop_fresh_database(settings)
 
 
 def check(case: Case, reply: Reply) -> None:

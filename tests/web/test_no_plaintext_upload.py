@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from http.client import HTTPConnection
 
 import pytest
 from flask import Flask
@@ -18,7 +19,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import PASSWORD, AuthActions
 from tests.lifecycle import Outing
-from tests.web.probe import Scanner, live_server, marked_jpeg, marker, multipart, open_files
+from tests.web.probe import LiveServer, Scanner, live_server, marked_jpeg, marker, multipart, open_files
 from tripposter.runtime import Runtime
 
 KEY = "0b6f2c1e-upload-probe-0001"
@@ -93,18 +94,24 @@ def _wait_for_spooled_file(baseline: dict[int, str], size: int, timeout: float =
     raise AssertionError("the server never started writing the upload anywhere")
 
 
+def _begin_upload(server: LiveServer, trip_id: int, body: bytes, content_type: str, csrf: str) -> HTTPConnection:
+    """Send an upload's headers only; the test then sends the body in pieces."""
+    conn = server.connection()
+    conn.putrequest("POST", f"/api/trips/{trip_id}/photos")
+    for name, value in {"Content-Type": content_type, "Content-Length": str(len(body)), "Idempotency-Key": KEY,
+                        "X-CSRFToken": csrf, **server.cookie_header()}.items():
+        conn.putheader(name, value)
+    conn.endheaders()
+    return conn
+
+
 def test_live_server_mid_body_and_after(app: Flask, outing: Outing, rt: Runtime, scanner: Scanner,
                                         during: list[list[str]], mark: bytes) -> None:
     body, content_type = multipart(files=[("photo", "IMG_0001.jpg", "image/jpeg", marked_jpeg(mark))])
     with live_server(app) as server:
         csrf = server.login(outing.lead.email, PASSWORD)
         baseline = open_files()
-        conn = server.connection()
-        conn.putrequest("POST", f"/api/trips/{outing.trip.id}/photos")
-        for name, value in {"Content-Type": content_type, "Content-Length": str(len(body)), "Idempotency-Key": KEY,
-                            "X-CSRFToken": csrf, **server.cookie_header()}.items():
-            conn.putheader(name, value)
-        conn.endheaders()
+        conn = _begin_upload(server, outing.trip.id, body, content_type, csrf)
         cut = len(body) * 4 // 5
         conn.send(body[:cut])
         # The server is now half-way through the body: past werkzeug's 500 KB spooling threshold.
@@ -126,12 +133,7 @@ def test_broken_off_upload_is_destroyed(app: Flask, outing: Outing, rt: Runtime,
     with live_server(app) as server:
         csrf = server.login(outing.lead.email, PASSWORD)
         baseline = open_files()
-        conn = server.connection()
-        conn.putrequest("POST", f"/api/trips/{outing.trip.id}/photos")
-        for name, value in {"Content-Type": content_type, "Content-Length": str(len(body)), "Idempotency-Key": KEY,
-                            "X-CSRFToken": csrf, **server.cookie_header()}.items():
-            conn.putheader(name, value)
-        conn.endheaders()
+        conn = _begin_upload(server, outing.trip.id, body, content_type, csrf)
         conn.send(body[: len(body) // 2])
         _wait_for_spooled_file(baseline, 256 * 1024)
         conn.close()  # the phone lost its signal half-way
