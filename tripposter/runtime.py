@@ -30,6 +30,8 @@ class Runtime:
     publisher_for: PublisherFactory
     clock: Callable[[], datetime] = utcnow
     detector_factory: Callable[[], FaceDetector | None] = default_detector
+    # How often a worker renews the lease of the post it is sending (tests make it fast).
+    lease_renew_seconds: float = 60.0
     # Test hook for fault injection: called with a step name between the publish path's steps.
     checkpoint: Callable[[str], None] = field(default=lambda step: None)
 

@@ -25,11 +25,11 @@ from ..runtime import Runtime
 from ..spool import SpoolError
 from . import audit, x_account
 from .destruction import destroy_photo
+from .lease import LEASE, LeaseKeeper
 from .posts import release_photos
 from .rules import photo_consent, trip_window, weekly_hours
 from .school import get_school
 
-LEASE = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -52,7 +52,8 @@ def publish_post(rt: Runtime, post_id: int) -> str:
             return _handle_error(rt, post_id, unreadable)
     rt.checkpoint("built")
     try:
-        published = publisher.publish(request)
+        with LeaseKeeper(rt, post_id):  # the send may be slow; only a dead worker loses its lease
+            published = publisher.publish(request)
     except pub.PublishError as exc:
         outcome = _handle_error(rt, post_id, exc)
         if outcome == "published":
