@@ -9,6 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from tests import pg
 from tests.conftest import PG_URL
@@ -58,3 +59,38 @@ def test_every_revision_upgrades_and_downgrades(tmp_path: Path) -> None:
 def test_single_head() -> None:
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1
+
+
+def _events_after_0004(url: str) -> dict[str, int | None]:
+    """Audit events written before 0004 (a trip's own, one about a photo, one about nothing), after 0004."""
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0003")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO audit_event (at, action, subject_type, subject_id, detail) VALUES "
+            "('2026-11-01 09:00:00+00:00', 'trip.created', 'trip', '7', '{\"trip_id\": 7}'), "
+            "('2026-11-01 09:01:00+00:00', 'photo.received', 'photo', '3', '{\"trip_id\": 7, \"size\": 10}'), "
+            "('2026-11-01 09:02:00+00:00', 'auth.login', 'user', '1', '{}')"
+        ))
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        found = dict(conn.execute(text("SELECT action, trip_id FROM audit_event")).all())
+    engine.dispose()
+    return found
+
+
+def test_0004_fills_the_trip_of_existing_audit_events(tmp_path: Path) -> None:
+    found = _events_after_0004(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert found == {"trip.created": 7, "photo.received": 7, "auth.login": None}
+
+
+@pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
+def test_0004_fills_the_trip_of_existing_audit_events_on_postgresql() -> None:
+    name = "tripposter_migration_0004"
+    pg.drop_database(PG_URL, name)
+    url = pg.copy_database(PG_URL, "template0", name)
+    try:
+        assert _events_after_0004(url) == {"trip.created": 7, "photo.received": 7, "auth.login": None}
+    finally:
+        pg.drop_database(PG_URL, name)

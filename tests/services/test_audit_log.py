@@ -66,7 +66,8 @@ def test_filters_by_day_in_the_schools_zone_category_action_actor_and_trip(db: S
     summer = datetime(2025, 6, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 July in London (BST)
     late = _at(db, summer, "photo.file_vanished", trip_id=1)
     early = _at(db, summer - timedelta(hours=1), "photo.fileXvanished", actor=head, trip_id=2)
-    legacy = AuditEvent(action="trip.created", subject_type="trip", subject_id="2", detail={}, at=summer)
+    legacy = AuditEvent(action="trip.created", subject_type="trip", subject_id="2", detail={}, at=summer,
+                        trip_id=2)  # an event from before 0004: the migration filled its trip (test_migrations)
     db.add(legacy)
     db.commit()
 

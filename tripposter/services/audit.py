@@ -2,7 +2,8 @@
 
 Actions are dotted, ``<what>.<what happened>`` (``photo.received``, ``post.published``); their
 readable descriptions and categories live in ``audit_catalogue``. An event about a trip, its
-photos or its posts carries ``trip_id`` in its detail, so the log can be filtered by trip.
+photos or its posts carries ``trip_id`` (an indexed column, and in its detail for the exports), so
+the log can be filtered by trip.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def record(
         subject_type=type(subject).__name__.lower() if subject is not None else "",
         subject_id=str(getattr(subject, "id", "")) if subject is not None else "",
         detail=detail,
+        trip_id=detail.get("trip_id") if isinstance(detail.get("trip_id"), int) else None,
     )
     session.add(event)
     return event

@@ -160,11 +160,7 @@ def _query(filters: AuditFilter, tz: str) -> Select[tuple[AuditEvent, str | None
     elif filters.actor:
         query = query.where(AuditEvent.actor_id == int(filters.actor))
     if filters.trip_id is not None:
-        # Events about a trip carry its id in their detail; the trip's own events also name it as subject.
-        query = query.where(or_(
-            and_(AuditEvent.subject_type == "trip", AuditEvent.subject_id == str(filters.trip_id)),
-            AuditEvent.detail["trip_id"].as_integer() == filters.trip_id,
-        ))
+        query = query.where(AuditEvent.trip_id == filters.trip_id)
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
@@ -179,9 +175,7 @@ def _after(session: Session, query: Select[Any], before: int | None) -> Select[A
 
 
 def _row(event: AuditEvent, name: str | None, email: str | None, tz: str) -> AuditRow:
-    trip_id = event.detail.get("trip_id") if isinstance(event.detail, dict) else None
-    if trip_id is None and event.subject_type == "trip" and event.subject_id.isdigit():
-        trip_id = int(event.subject_id)
+    trip_id = event.trip_id
     detail = dict(event.detail or {})
     return AuditRow(
         id=event.id,
