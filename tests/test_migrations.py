@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,13 +27,18 @@ def test_head_matches_the_models(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
 def test_head_matches_the_models_on_postgresql() -> None:
-    name = "tripposter_migration_check"
-    pg.drop_database(PG_URL, name)
-    url = pg.copy_database(PG_URL, "template0", name)
-    try:
+    with _scratch_postgresql("tripposter_migration_check") as url:
         upgrade(url)
         _assert_matches(url)
         command.downgrade(alembic_config(url), "base")
+
+
+@contextmanager
+def _scratch_postgresql(name: str) -> Iterator[str]:
+    """An empty PostgreSQL database, dropped afterwards whatever happens."""
+    pg.drop_database(PG_URL, name)
+    try:
+        yield pg.copy_database(PG_URL, "template0", name)
     finally:
         pg.drop_database(PG_URL, name)
 
@@ -87,10 +94,5 @@ def test_0004_fills_the_trip_of_existing_audit_events(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
 def test_0004_fills_the_trip_of_existing_audit_events_on_postgresql() -> None:
-    name = "tripposter_migration_0004"
-    pg.drop_database(PG_URL, name)
-    url = pg.copy_database(PG_URL, "template0", name)
-    try:
+    with _scratch_postgresql("tripposter_migration_0004") as url:
         assert _events_after_0004(url) == {"trip.created": 7, "photo.received": 7, "auth.login": None}
-    finally:
-        pg.drop_database(PG_URL, name)

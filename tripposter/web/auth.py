@@ -39,13 +39,17 @@ def _settings() -> Settings:
     return current_app.config["TRIPPOSTER_SETTINGS"]
 
 
-# Keys carry the school's namespace: several schools may share one Redis throttle store.
+def _key(kind: str, value: str) -> str:
+    """A throttle bucket. Keys carry the school's namespace: several schools may share one Redis store."""
+    return f"{_settings().namespace}:{kind}:{value}"
+
+
 def _account_key() -> str:
-    return f"{_settings().namespace}:account:" + (request.form.get("email") or "").strip().lower()[:254]
+    return _key("account", (request.form.get("email") or "").strip().lower()[:254])
 
 
 def _address_key() -> str:
-    return f"{_settings().namespace}:address:" + (request.remote_addr or "unknown")
+    return _key("address", request.remote_addr or "unknown")
 
 
 def _login_limit() -> str:
@@ -78,11 +82,11 @@ def login() -> Response | str:
 
 # Code attempts are throttled like passwords: per account (the one waiting for its code) and per address.
 def _code_account_key() -> str:
-    return f"{_settings().namespace}:code-account:{signin.pending_key()}"
+    return _key("code-account", signin.pending_key())
 
 
 def _code_address_key() -> str:
-    return f"{_settings().namespace}:code-address:" + (request.remote_addr or "unknown")
+    return _key("code-address", request.remote_addr or "unknown")
 
 
 def _code_limit() -> str:
