@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tests import pg
 from tripposter import create_app
+from tripposter.cli import register_commands
 from tripposter.config import Settings
 from tripposter.db import upgrade
 from tripposter.models import Pupil, Role, Trip, User
@@ -99,6 +100,7 @@ def app_factory() -> Iterator[Callable[[Settings], Flask]]:
 
     def build(settings: Settings) -> Flask:
         made.append(create_app(settings))
+        register_commands(made[-1])  # as the tripposter command offers them, for app.test_cli_runner()
         return made[-1]
 
     yield build

@@ -33,11 +33,11 @@ import requests
 import responses
 from sqlalchemy.orm import Session
 
+from tripposter.compose import build_runtime
 from tripposter.config import Settings
 from tripposter.jobs import Queue
 from tripposter.models import utcnow
 from tripposter.publishers.x_connect import TokenBox, XTokens
-from tripposter.runtime import build_runtime
 from tripposter.services import x_account
 from tripposter.services.recovery import recover
 

@@ -1,13 +1,38 @@
-"""Flask is imported only by the web layer, the app factory and the CLI (DESIGN.md)."""
+"""The layers of docs/architecture.md hold: imports run downward only, no cycles, Flask only in the web layer.
+
+The imports are read from the source (every ``import``, including those inside functions), so a
+lazy import counts as an arrow just as a top-level one does.
+"""
 
 from __future__ import annotations
 
 import ast
+import graphlib
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "tripposter"
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "tripposter"
 ALLOWED = {"web", "cli.py", "__init__.py"}
 FLASKY = ("flask", "flask_login", "flask_wtf", "flask_limiter", "werkzeug", "wtforms")
+
+# Each top-level module or package of tripposter/, by floor (docs/architecture.md). A unit may
+# import only units on lower floors: not sideways (pipeline and publishers stay independent), never up.
+FLOORS: dict[str, int] = {
+    "config": 0, "errors": 0, "db": 0, "models": 0, "spool_stream": 0,
+    "pipeline": 1, "publishers": 1, "spool": 1,
+    "runtime": 2,
+    "services": 3,
+    "jobs": 4, "commands": 4,
+    "compose": 5,
+    "web": 6,
+    "__init__": 7,  # create_app, the app factory
+    "cli": 8,
+}  # fmt: skip
+MAX_LINES = 300
+# Code that is not tests: the package, the benchmarks, the migrations and the scripts.
+SOURCES = ("tripposter", "benchmarks", "migrations", "scripts", "deploy")
 
 
 def _imports(path: Path) -> set[str]:
@@ -19,6 +44,49 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
+
+
+def _unit(parts: list[str], package: Path) -> str:
+    """The top-level unit a dotted name inside tripposter belongs to (``from . import create_app`` is ``__init__``)."""
+    if len(parts) < 2:
+        return "__init__"
+    name = parts[1]
+    return name if (package / name).is_dir() or (package / f"{name}.py").is_file() else "__init__"
+
+
+def _targets(path: Path, node: ast.AST, package: Path) -> list[list[str]]:
+    """The dotted tripposter names one import statement reaches, with relative imports resolved."""
+    if isinstance(node, ast.Import):
+        return [alias.name.split(".") for alias in node.names if alias.name.split(".")[0] == "tripposter"]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    if node.level == 0:
+        return [node.module.split(".")] if node.module and node.module.split(".")[0] == "tripposter" else []
+    here = list(path.relative_to(package.parent).with_suffix("").parts[:-1])
+    base = here[: len(here) - (node.level - 1)] + (node.module.split(".") if node.module else [])
+    return [base + [alias.name] for alias in node.names] if node.module is None else [base]
+
+
+def unit_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """Arrows between tripposter's top-level units: unit -> the other units it imports."""
+    graph: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        source = path.relative_to(package).parts[0].removesuffix(".py")
+        found = graph.setdefault(source, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            found.update(_unit(t, package) for t in _targets(path, node, package))
+        found.discard(source)
+    return graph
+
+
+def upward(graph: dict[str, set[str]]) -> list[str]:
+    """Every arrow that does not run strictly down, or that touches a unit with no floor."""
+    bad = []
+    for source, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            if source not in FLOORS or target not in FLOORS or FLOORS[target] >= FLOORS[source]:
+                bad.append(f"{source} -> {target}")
+    return bad
 
 
 def _below_web() -> list[Path]:
@@ -46,3 +114,53 @@ def test_the_check_would_catch_an_offender(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from flask import current_app\nimport werkzeug.utils\n")
     assert _imports(bad) & set(FLASKY) == {"flask", "werkzeug"}
+
+
+def test_every_unit_has_a_floor_and_imports_only_below_it() -> None:
+    graph = unit_graph()
+    assert set(graph) == set(FLOORS), "give a new top-level module its floor in FLOORS"
+    assert sum(len(targets) for targets in graph.values()) > 20  # it really read the arrows
+    assert upward(graph) == []
+
+
+def test_the_runtime_receives_its_publisher_and_the_app_factory_does_not_import_the_cli() -> None:
+    graph = unit_graph()
+    assert "services" not in graph["runtime"]
+    assert "cli" not in graph["web"] and "cli" not in graph["__init__"]
+    assert {"services", "runtime"} <= graph["compose"]  # the publisher is chosen here, above both
+
+
+def test_no_cycles_between_top_level_units() -> None:
+    graphlib.TopologicalSorter(unit_graph()).prepare()  # raises CycleError naming the loop
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "caught"),
+    [
+        ("runtime.py", "from .services.x_account import publisher_for\n", ["runtime -> services"]),
+        ("web/app.py", "def f():\n    from ..cli import register_commands\n", ["web -> cli"]),
+        ("pipeline/x.py", "from tripposter.publishers import base\n", ["pipeline -> publishers"]),
+        ("newthing.py", "from . import config\n", ["newthing -> config"]),
+    ],
+)
+def test_the_floor_check_would_catch_an_upward_arrow(tmp_path: Path, source: str, code: str, caught: list[str]) -> None:
+    package = tmp_path / "tripposter"
+    for name in ("services", "web", "pipeline", "publishers"):
+        (package / name).mkdir(parents=True)
+    for name in ("cli.py", "config.py", "runtime.py"):
+        (package / name).touch()
+    (package / source).write_text(code)
+    graph = unit_graph(package)
+    assert upward({k: v for k, v in graph.items() if v}) == caught
+
+
+def test_a_cycle_is_caught() -> None:
+    with pytest.raises(graphlib.CycleError):
+        graphlib.TopologicalSorter({"jobs": {"services"}, "services": {"jobs"}}).prepare()
+
+
+def test_no_module_over_300_lines() -> None:
+    files = [path for top in SOURCES if (ROOT / top).exists() for path in (ROOT / top).rglob("*.py")]
+    assert len(files) > 50
+    long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}

@@ -1,4 +1,10 @@
-"""The ``tripposter`` command: a Flask CLI group. Each command's body calls a service."""
+"""The ``tripposter`` command: a Flask CLI group. Each command's body calls a service.
+
+The CLI builds the app (``FlaskGroup(create_app=...)``), never the other way round. Start-up is
+kept light: ``tripposter --help`` lists the commands without building the app, and each command
+imports its services, the database layer and the web app only when it runs. The worker builds its
+runtime straight from the settings (``compose.build_queue``), without the web app.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,17 @@ import getpass
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from .db import alembic_config, upgrade
-from .models import Role
-from .services import accounts, demo, roster
+from .commands.scrub import scrub_command
 from .services.errors import ServiceError, ValidationError
-from .web.database import session_factory
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def _create_app() -> Flask:
@@ -24,20 +31,46 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+class _Group(FlaskGroup):
+    """A FlaskGroup whose command list is its own, so ``--help`` need not build the app to list it."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
+@click.group(cls=_Group, create_app=_create_app, add_default_commands=True)
 def main() -> None:
     """tripposter: post school-trip photos safely. Run 'tripposter COMMAND --help' for details."""
 
 
 def register_commands(app: Flask) -> None:
-    """Attach the commands to ``app.cli`` too, so ``flask --app wsgi`` offers the same ones."""
-    for command in (create_user, import_roster, seed_demo, db_group, worker, jobs_group):
+    """Attach the commands to ``app.cli`` too, for an app built outside ``tripposter`` (tests, ``flask --app``)."""
+    for command in COMMANDS:
         app.cli.add_command(command)
-    try:
-        from .commands.scrub import scrub_command
-    except ImportError:  # the pipeline is optional for the CLI to start
-        return
-    app.cli.add_command(scrub_command, "scrub")
+
+
+def session_factory() -> sessionmaker[Session]:
+    """The app's sessionmaker (imported here, so only the commands that use the database load it)."""
+    from .web.database import session_factory as app_sessions
+
+    return app_sessions()
+
+
+class _RoleType(click.ParamType):
+    """``click.Choice`` over the roles, built when used, so the models load only for ``create-user``."""
+
+    name = "role"
+
+    def _choice(self) -> click.Choice[str]:
+        from .models import Role
+
+        return click.Choice([role.value for role in Role])
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        return self._choice().get_metavar(param, ctx)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return self._choice().convert(value, param, ctx)
 
 
 def _url() -> str:
@@ -47,11 +80,14 @@ def _url() -> str:
 @click.command("create-user")
 @click.option("--email", required=True, help="The address the person signs in with.")
 @click.option("--name", "display_name", required=True, help="Their name as staff see it.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--role", type=_RoleType(), required=True)
 @click.option("--password", envvar="TRIPPOSTER_NEW_PASSWORD", help="Asked for if not given (safer).")
 @with_appcontext
 def create_user(email: str, display_name: str, role: str, password: str | None) -> None:
     """Add a staff account."""
+    from .models import Role
+    from .services import accounts
+
     password = password or getpass.getpass("Password (at least 10 characters): ")
     with session_factory()() as session, session.begin():
         try:
@@ -69,6 +105,8 @@ def create_user(email: str, display_name: str, role: str, password: str | None) 
 @with_appcontext
 def import_roster(file: Path, dry_run: bool) -> None:
     """Import the consent roster from a CSV FILE: every row or none."""
+    from .services import roster
+
     data = file.read_bytes()
     with session_factory()() as session:
         try:
@@ -95,6 +133,8 @@ def import_roster(file: Path, dry_run: bool) -> None:
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Create a demo school: three staff, thirty pupils and a trip running today."""
+    from .services import demo
+
     with session_factory()() as session, session.begin():
         if demo.has_users(session):
             if if_empty:
@@ -109,11 +149,14 @@ def seed_demo(if_empty: bool) -> None:
 
 @click.command("worker")
 @click.option("--workers", default=1, show_default=True, help="Threads publishing at once.")
-@with_appcontext
 def worker(workers: int) -> None:
     """Run the job worker: publishes posts, sends scheduled ones on time, sweeps expired photos."""
+    from .compose import build_queue
+    from .config import Settings
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    current_app.extensions["tripposter.queue"].start_worker(workers)
+    # The same settings the app factory reads, without building the web app the worker never uses.
+    build_queue(Settings.from_env()).start_worker(workers)
 
 
 @click.group("jobs", cls=AppGroup)
@@ -147,6 +190,8 @@ def db_group() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Upgrade the database to REVISION (default: head)."""
+    from .db import upgrade
+
     upgrade(_url(), revision)
     click.echo(f"Database is at {revision}.")
 
@@ -157,6 +202,8 @@ def db_downgrade(revision: str) -> None:
     """Downgrade the database to REVISION (for example -1)."""
     from alembic import command
 
+    from .db import alembic_config
+
     command.downgrade(alembic_config(_url()), revision)
 
 
@@ -165,6 +212,8 @@ def db_current() -> None:
     """Show the database's revision."""
     from alembic import command
 
+    from .db import alembic_config
+
     command.current(alembic_config(_url()))
 
 
@@ -172,6 +221,8 @@ def db_current() -> None:
 def db_history() -> None:
     """List the migrations."""
     from alembic import command
+
+    from .db import alembic_config
 
     command.history(alembic_config(_url()))
 
@@ -183,7 +234,14 @@ def db_revision(message: str, autogenerate: bool) -> None:
     """Write a new migration from the difference between the models and the database."""
     from alembic import command
 
+    from .db import alembic_config
+
     command.revision(alembic_config(_url()), message=message, autogenerate=autogenerate)
+
+
+COMMANDS = (create_user, import_roster, seed_demo, db_group, worker, jobs_group, scrub_command)
+for _command in COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,7 @@
 """Everything a job or a request needs beyond its session: the spool, the publisher, the clock.
 
-Built once per process from the settings. Tests build one with their own clock and publisher.
+Built once per process by ``compose.build_runtime``, which hands it the publisher factory, so this
+module never imports a service. Tests build one with their own clock and publisher.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
-from .db import make_engine, make_sessionmaker
 from .models import utcnow
 from .pipeline.faces import FaceDetector, default_detector
 from .pipeline.photo import Limits
@@ -43,14 +43,3 @@ class Runtime:
             long_edge=self.settings.posting_long_edge,
         )
 
-
-def build_runtime(settings: Settings, sessions: sessionmaker[Session] | None = None) -> Runtime:
-    """The runtime for ``settings``: the web app and the worker each build one at start-up."""
-    from .services.x_account import publisher_for
-
-    return Runtime(
-        settings=settings,
-        sessions=sessions or make_sessionmaker(make_engine(settings.database_url)),
-        spool=Spool(settings.spool_path, settings.spool_key.encode()),
-        publisher_for=lambda session: publisher_for(session, settings),
-    )

@@ -96,20 +96,17 @@ def build_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     app.after_request(_no_store_pages)
     app.jinja_env.globals["Role"] = Role
-    from ..cli import register_commands
-
-    register_commands(app)
+    # No commands are attached here: the CLI (cli.py) builds the app, as Flask's FlaskGroup does.
     return app
 
 
 def _init_jobs(app: Flask, settings: Settings) -> None:
-    from ..jobs import Queue
-    from ..runtime import build_runtime
+    from ..compose import build_queue
     from .database import session_factory
 
-    runtime = build_runtime(settings, session_factory(app))
-    app.extensions["tripposter.runtime"] = runtime
-    app.extensions["tripposter.queue"] = Queue(runtime)
+    queue = build_queue(settings, session_factory(app))
+    app.extensions["tripposter.runtime"] = queue.runtime
+    app.extensions["tripposter.queue"] = queue
 
 
 def _init_login(app: Flask) -> None:
