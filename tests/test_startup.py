@@ -36,6 +36,16 @@ from tripposter.compose import build_queue
 main(["worker"], standalone_mode=False)
 """
 
+APP = """
+import sys
+from PIL import Image
+from tripposter import create_app
+runtime = create_app().extensions["tripposter.runtime"]
+print("onnxruntime" in sys.modules)
+runtime.detector_factory().detect(Image.new("RGB", (64, 48)))
+print("onnxruntime" in sys.modules)
+"""
+
 
 def imported(args: list[str], env: dict[str, str] | None = None) -> tuple[set[str], str]:
     """The modules a fresh ``python -X importtime ARGS`` imported, and what it printed."""
@@ -67,6 +77,13 @@ def test_the_worker_starts_without_the_web_app_or_the_face_model(tmp_path: Path)
     assert out.strip() == "started partial"  # a real queue on a runtime whose publisher was injected
     assert "huey" in names and "tripposter.services.publishing" in names
     assert [name for name in NEVER_FOR_WORKER if name in names] == []
+
+
+def test_the_web_app_loads_the_face_model_on_first_detection(tmp_path: Path) -> None:
+    env = {**os.environ, "TRIPPOSTER_INSTANCE_PATH": str(tmp_path / "instance")}
+    names, out = imported(["-c", APP], env)
+    assert out.split() == ["False", "True"]  # not at start-up; on the first photo's detection
+    assert "flask_login" in names
 
 
 def test_the_check_sees_a_heavy_import() -> None:

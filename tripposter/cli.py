@@ -37,6 +37,11 @@ class _Group(FlaskGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(self.commands)
 
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        # Our own commands first: FlaskGroup would load every installed Flask plugin's commands
+        # (and their libraries) before looking, and build the app for a name it does not know.
+        return self.commands.get(name) or super().get_command(ctx, name)
+
 
 @click.group(cls=_Group, create_app=_create_app, add_default_commands=True)
 def main() -> None:

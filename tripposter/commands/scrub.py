@@ -11,13 +11,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tripposter.pipeline.errors import PipelineError
-from tripposter.pipeline.faces import FaceDetector, default_detector
-from tripposter.pipeline.photo import Limits, ScrubResult, scrub_photo
+
+if TYPE_CHECKING:
+    from tripposter.pipeline.faces import FaceDetector
+    from tripposter.pipeline.photo import ScrubResult
 
 
 @click.command("scrub")
@@ -68,6 +70,8 @@ def _plan(paths: tuple[Path, ...], out_dir: Path | None) -> list[tuple[Path, Pat
 
 def _detector() -> FaceDetector:
     """Load the face model once for the whole run."""
+    from tripposter.pipeline.faces import default_detector  # imported on use: `tripposter --help` stays fast
+
     try:
         return default_detector()
     except PipelineError as exc:
@@ -76,6 +80,8 @@ def _detector() -> FaceDetector:
 
 def _scrub_one(src: Path, dst: Path, detector: FaceDetector | None, blur: bool) -> dict[str, Any]:
     """Scrub one file and write it atomically; on refusal print one line to stderr and write nothing."""
+    from tripposter.pipeline.photo import Limits, scrub_photo
+
     limits = Limits()
     try:
         result = scrub_photo(_read(src, limits.max_bytes), limits=limits, detector=detector,
