@@ -1,16 +1,25 @@
-"""Benchmark the phone page's upload under throttled 3G and 4G: resized in the browser vs the original.
+"""Benchmark the phone page's upload under a throttled phone: resized in the browser vs the original.
 
-Run as ``.venv/bin/python benchmarks/upload.py``. It starts the real app on 127.0.0.1 with a
-throw-away instance folder, signs in a trip lead in Debian's Chromium (emulating a phone), and
-throttles the page through CDP ``Network.emulateNetworkConditions``. For a generated 12 MP JPEG
-carrying GPS EXIF it measures the bytes the server received and the time from choosing the photo
-to the server's acknowledgement (decode, resize and re-encode in the browser included), then the
-same for the original file sent as it is. Targets: at least 5x fewer bytes, under 10 s on 4G.
+Run as ``.venv/bin/python benchmarks/upload.py [--rounds N] [--cpu-slowdown X]``. It starts the real
+app on 127.0.0.1 with a throw-away instance folder, signs in a trip lead in Debian's Chromium
+(emulating a phone), and throttles the page through CDP: the network with
+``Network.emulateNetworkConditions`` (3G, 4G) and the processor with
+``Emulation.setCPUThrottlingRate`` (4x slower by default, as Lighthouse emulates a mid-range phone),
+so the phone's own decode, resize and re-encode are counted at a phone's speed, not a desktop's.
+
+The photo is realistic: a busy 12 MP scene (``scene.py``: real photographs and textures shipped
+with scikit-image) saved as a phone saves it, EXIF orientation 6 and GPS included. For each
+network it measures the bytes the server received and the time from choosing the photo to the
+server's acknowledgement, then the same for the original file sent as it is, and the phone's resize
+alone (``static/js/resize.js``). Rounds are interleaved across the networks; min and median are
+printed. Targets: at least 5x fewer bytes, under 10 s on 4G.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -21,15 +30,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # so the test helpers (live server, generated photos) are importable
 
-import numpy as np  # noqa: E402
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
 from cryptography.fernet import Fernet  # noqa: E402
-from PIL import Image  # noqa: E402
+from scene import camera_photo  # noqa: E402
 
 from tests.browser.conftest import ARGS, CHROMIUM, PHONE_UA, LiveServer  # noqa: E402
-from tests.browser.test_pwa import camera_jpeg, sign_in  # noqa: E402
+from tests.browser.test_pwa import sign_in  # noqa: E402
 from tests.conftest import Factory  # noqa: E402
 from tests.lifecycle import Outing  # noqa: E402
-from tests.pipeline.corpus import full_exif  # noqa: E402
 from tripposter import create_app  # noqa: E402
 from tripposter.config import Settings  # noqa: E402
 from tripposter.db import upgrade  # noqa: E402
@@ -49,6 +58,13 @@ SEND_ORIGINAL = """async ([url, key]) => {
   const response = await fetch(url, { method: "POST", body, headers: { "X-CSRFToken": csrf, "Idempotency-Key": key } });
   return { status: response.status, ms: performance.now() - start };
 }"""
+RESIZE_ONLY = """async () => {
+  const blob = await (await fetch("/bench/original.jpg")).blob();
+  const { shrink } = await import("/static/js/resize.js");
+  const start = performance.now();
+  const { width, height } = await shrink(blob);
+  return { ms: performance.now() - start, width, height };
+}"""
 
 
 class Original:
@@ -62,16 +78,6 @@ class Original:
             start_response("200 OK", [("Content-Type", "image/jpeg"), ("Content-Length", str(len(self.data)))])
             return [self.data]
         return self.app(environ, start_response)
-
-
-def phone_photo(path: Path) -> Path:
-    """The test's 12 MP photo with a phone sensor's grain added, so it weighs what a real one does (~4 MB)."""
-    camera_jpeg(path)
-    with Image.open(path) as image:
-        pixels = np.asarray(image, dtype=np.float32)
-    grain = np.random.default_rng(1).normal(0, 5, pixels.shape).astype(np.float32)
-    Image.fromarray(np.clip(pixels + grain, 0, 255).astype(np.uint8)).save(path, "JPEG", quality=92, exif=full_exif(1))
-    return path
 
 
 def build(folder: Path) -> tuple[Any, Outing]:
@@ -88,11 +94,12 @@ def build(folder: Path) -> tuple[Any, Outing]:
     return app, outing
 
 
-def measure(page: Any, live: LiveServer, photo: Path, profile: dict[str, float]) -> list[tuple[str, int, float]]:
-    """Bytes received and seconds to acknowledgement, for the page's upload and for the original."""
+def measure(page: Any, live: LiveServer, photo: Path, profile: dict[str, float], slowdown: float) -> dict[str, float]:
+    """Bytes received and seconds to acknowledgement for the page's upload and for the original; the resize alone."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", {"offline": False, **profile})
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
     before = len(live.uploads.bodies)
     with page.expect_file_chooser() as chooser:
         page.click("#camera")
@@ -100,44 +107,63 @@ def measure(page: Any, live: LiveServer, photo: Path, profile: dict[str, float])
     with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/photos"), timeout=600_000) as acked:
         chooser.value.set_files(str(photo))
     acked.value.finished()
-    resized = ("resized in the browser", len(live.uploads.bodies[before][1]), time.perf_counter() - start)
+    figures = {"resized s": time.perf_counter() - start, "resized bytes": len(live.uploads.bodies[before][1])}
     trip = page.evaluate("fetch('/api/trips/today').then((r) => r.json()).then((d) => d.trips[0].id)")
     sent = page.evaluate(SEND_ORIGINAL, [f"/api/trips/{trip}/photos", str(uuid.uuid4())])
     assert sent["status"] == 201, sent
-    original = ("original file", len(live.uploads.bodies[-1][1]), sent["ms"] / 1000)
+    figures.update({"original s": sent["ms"] / 1000, "original bytes": len(live.uploads.bodies[-1][1])})
+    resized = page.evaluate(RESIZE_ONLY)
+    assert max(resized["width"], resized["height"]) == 2000 and resized["height"] > resized["width"], resized  # upright
+    figures["resize s"] = resized["ms"] / 1000
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "uploadThroughput": -1, "downloadThroughput": -1})
     cdp.detach()
-    return [resized, original]
+    return figures
+
+
+def report(photo: Path, rows: dict[str, list[dict[str, float]]], slowdown: float) -> None:
+    """Print min and median of each figure per network, then the ratios of the medians."""
+    print(f"busy 12 MP JPEG (orientation 6, GPS), {photo.stat().st_size:,} bytes on the phone; "
+          f"CPU {slowdown:g}x slower; {len(next(iter(rows.values())))} interleaved rounds\n")  # fmt: skip
+    print(f"{'network':<8} {'upload':<24} {'bytes sent':>12} {'s to ack min':>13} {'s to ack med':>13}")
+    for name, runs in rows.items():
+        for label, key in (("resized on the phone", "resized"), ("original file", "original")):
+            times = [run[f"{key} s"] for run in runs]
+            print(f"{name:<8} {label:<24} {runs[-1][f'{key} bytes']:>12,.0f} {min(times):>13.1f} {statistics.median(times):>13.1f}")
+        resize = [run["resize s"] for run in runs]
+        print(f"{name:<8} {'the resize alone':<24} {'':>12} {min(resize):>13.1f} {statistics.median(resize):>13.1f}")
+    for name, runs in rows.items():
+        med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        print(f"{name}: {med['original bytes'] / med['resized bytes']:.1f}x fewer bytes, "
+              f"{med['original s'] / med['resized s']:.1f}x faster")  # fmt: skip
 
 
 def main() -> None:
     """Print the table."""
     from playwright.sync_api import sync_playwright
 
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--cpu-slowdown", type=float, default=4.0, help="CDP CPU throttling rate (1 = none)")
+    args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="tripposter-bench-"))
     try:
-        photo = phone_photo(folder / "IMG_0001.jpg")
+        photo = camera_photo(folder / "IMG_0001.jpg")
         app, outing = build(folder / "instance")
         app.wsgi_app = Original(app.wsgi_app, photo.read_bytes())  # type: ignore[method-assign]
-        rows = []
+        rows: dict[str, list[dict[str, float]]] = {name: [] for name in PROFILES}
         with LiveServer(app) as live, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
             context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
                                           user_agent=PHONE_UA)
             page = context.new_page()
             sign_in(page, live, outing)
-            for name, profile in PROFILES.items():
-                for label, sent, seconds in measure(page, live, photo, profile):
-                    rows.append((name, label, sent, seconds))
-                page.reload()  # a fresh page for the next profile; the photos just sent are not needed
+            for _ in range(args.rounds):
+                for name, profile in PROFILES.items():
+                    rows[name].append(measure(page, live, photo, profile, args.cpu_slowdown))
+                    page.reload()  # a fresh page for the next run; the photos just sent are not needed
             browser.close()
-        print(f"12 MP JPEG with GPS EXIF, {photo.stat().st_size:,} bytes on the phone\n")
-        print(f"{'network':<8} {'upload':<24} {'bytes sent':>12} {'seconds to ack':>15}")
-        for name, label, sent, seconds in rows:
-            print(f"{name:<8} {label:<24} {sent:>12,} {seconds:>15.1f}")
-        for name in PROFILES:
-            small, big = (r for r in rows if r[0] == name)
-            print(f"{name}: {big[2] / small[2]:.1f}x fewer bytes, {big[3] / small[3]:.1f}x faster")
+        report(photo, rows, args.cpu_slowdown)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
