@@ -106,9 +106,9 @@ async function pickPhotos(event) {
   event.target.value = "";
   $("snap-error").textContent = "";
   const { added, problems } = await queuePhotos(files, page.trip.id, await draftPhotos(), MAX_PHOTOS);
-  // Shown beside the camera button, not only announced: a duplicate must be seen to be understood.
+  // Shown beside the camera button (an alert, so it is also read out): a duplicate must be seen.
   if (problems.length) $("snap-error").textContent = problems.join(" ");
-  say([added ? `${added === 1 ? "Photo" : `${added} photos`} saved on this phone. Sending now.` : "", ...problems].join(" ").trim());
+  if (added) say(`${added === 1 ? "Photo" : `${added} photos`} saved on this phone. Sending now.`);
   await render();
   if (added) armQueue();
   kick(true);
