@@ -5,7 +5,7 @@ import { all, get, put, update, del, tx, wrap, newKey } from "./queue.js";
 import { xhrSend, fetchSend, message } from "./upload.js";
 import { drain, SessionEndedError } from "./drain.js";
 import { photoCard } from "./faces.js";
-import { localItems, serverItems } from "./status.js";
+import { endedDrafts, localItems, serverItems } from "./status.js";
 import { deleteKept, isKept, keptItems, retryKept } from "./keep.js";
 import { arm, keepStorage } from "./background.js";
 import { queuePhotos } from "./pick.js";
@@ -68,6 +68,7 @@ async function loadTrips() {
   else if (reply.status === 401) sessionEnded();
   const saved = reply.status === 200 ? { data: reply.data } : await get("meta", "trips");
   page.trips = saved?.data.trips || [];
+  page.tripsFresh = reply.status === 200;  // only a fresh list can say a trip is over
   const chosen = await get("meta", "chosen");
   page.trip = page.trips.find((t) => t.id === chosen?.id) || page.trips[0] || null;
   renderTrips(saved ? "" : "This phone has no trip saved yet. Connect to the internet once to load today's trip.");
@@ -159,7 +160,7 @@ async function render() {
   const draft = photos.filter((p) => p.draft && !p.discard && p.tripId === page.trip?.id).sort((a, b) => a.createdAt - b.createdAt);
   renderDraft(draft);
   $("status-local").replaceChildren(...localItems(posts.sort((a, b) => a.createdAt - b.createdAt), photos, actions),
-    ...keptItems(photos, actions));
+    ...keptItems(photos, actions), ...(page.tripsFresh ? endedDrafts(photos, page.trips, actions) : []));
   const kept = photos.filter(isKept).length;
   const bytes = photos.filter((p) => p.blob).length - kept;
   const waiting = posts.filter((p) => p.state === "waiting").length;
