@@ -226,3 +226,24 @@ def test_background_sync_is_armed_whenever_something_is_queued(
     choose_photo(page, camera_jpeg(tmp_path / "IMG_1.jpg", size=(1200, 900), seed=1))
     page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 1")
     page.wait_for_function(f"({SYNC_TAGS})().then((tags) => tags.includes('tripposter-drain'))")
+
+
+def test_a_sent_draft_of_a_trip_that_is_over_is_reported_not_hidden(
+    context: Any, live: LiveServer, outing: Outing, db: Session, tmp_path: Path, shots: Any
+) -> None:
+    page = context.new_page()
+    sign_in(page, live, outing)
+    choose_photo(page, camera_jpeg(tmp_path / "IMG_1.jpg", size=(1600, 1200), seed=1))
+    page.locator("button.face").first.wait_for()  # on the server, waiting for its post
+    page.close()
+    move_trip(db, outing, ended_days_ago=5)
+    page = context.new_page()
+    page.goto(f"{live.url}/app")
+    card = page.locator("#status-local .status-problem", has_text="never posted")
+    card.wait_for()
+    shots(page, "unposted-after-trip")
+    assert "1 photo was sent to the server but never posted" in card.inner_text()
+    card.get_by_role("button", name="Remove them now").click()
+    wait_for(lambda: queue_size(page) == {"photos": 0, "posts": 0})
+    db.expire_all()
+    assert [p.state for p in db.scalars(select(Photo))] == [PhotoState.DESTROYED]
