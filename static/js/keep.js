@@ -49,12 +49,12 @@ async function share(file) {
 }
 
 // Send a kept photo again, and the post it was in (if the post was stopped because of it).
+// A photo in no post goes back into the draft of its trip, to be tagged and posted as before.
 export async function retryKept(photo) {
-  await update("photos", photo.key, (r) => ({ ...r, state: "waiting", error: "", attempts: 0, nextTry: 0 }));
-  for (const post of await all("posts")) {
-    if (post.state === "refused" && post.photoKeys.includes(photo.key)) {
-      await update("posts", post.key, (r) => ({ ...r, state: "waiting", error: "" }));
-    }
+  const posts = (await all("posts")).filter((p) => p.photoKeys.includes(photo.key));
+  await update("photos", photo.key, (r) => ({ ...r, state: "waiting", draft: !posts.length, error: "", attempts: 0, nextTry: 0 }));
+  for (const post of posts.filter((p) => p.state === "refused")) {
+    await update("posts", post.key, (r) => ({ ...r, state: "waiting", error: "" }));
   }
 }
 

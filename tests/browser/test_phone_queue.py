@@ -124,6 +124,12 @@ def test_page_closed_mid_upload_then_the_trip_ends_every_photo_posted_or_kept(
     assert saved.stat().st_size == kept["bytes"] and saved.read_bytes()[:3] == b"\xff\xd8\xff"
     assert download.value.suggested_filename.startswith("trip-photo-")
     assert "1 photo was not sent and is kept on this phone" in page.inner_text("#waiting-count")
+    # "Try sending again" sends it again; the server says the same, and the photo is still kept.
+    before = len(live.uploads.bodies)
+    card.get_by_role("button", name="Try sending again").click()
+    wait_for(lambda: len(live.uploads.bodies) > before)
+    page.wait_for_function(f"({KEPT})().then((k) => k.length === 1 && k[0].state === 'kept')")
+    page.locator("#status-local li.kept").wait_for()
 
 
 def test_after_the_grace_period_nothing_is_deleted_and_the_teacher_is_told(

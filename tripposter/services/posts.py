@@ -22,7 +22,7 @@ from ..pipeline.window import WindowDecision, decide, describe, end_of_trip, is_
 from ..publishers.base import MAX_IMAGES
 from . import audit
 from .errors import NotFoundError, ServiceError
-from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo, posting_trip
+from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo
 from .rules import (
     caption_rules,
     photo_consent,
@@ -63,13 +63,10 @@ class PostRequest:
 
 def check_caption_for(
     session: Session, user: User, trip_id: int, caption: str, tagged: list[int], *,
-    now: datetime | None = None, grace_days: int = DEFAULT_GRACE_DAYS,
+    now: datetime, grace_days: int = DEFAULT_GRACE_DAYS,
 ) -> CaptionResult:
     """The live caption check the phone runs as the teacher types (also after the trip, in its grace period)."""
-    if now is None:
-        trip = posting_trip(session, user, trip_id)
-    else:
-        trip = trip_for_post(session, user, trip_id, now=now, grace_days=grace_days)
+    trip = trip_for_post(session, user, trip_id, now=now, grace_days=grace_days)
     pupils = [p for p in pupil_consents(trip) if p.pupil_id in set(tagged)]
     return check_caption(caption, caption_rules(get_school(session), trip), roster_names(session), pupils)
 
