@@ -202,3 +202,17 @@ def test_the_same_bytes_twice_in_one_post_are_refused(phone_on_trip: Phone, outi
     body["photo_ids"] = [ids[0], other]
     fine = phone_on_trip.send("POST", "/api/posts", body, **{"Idempotency-Key": "dup-post-0002"})
     assert fine.status_code == 201, fine.get_json()
+
+
+def test_every_page_reads_today_from_the_runtime_clock(
+    auth: AuthActions, client: Any, outing: Outing, clock: Clock
+) -> None:
+    # The simple posting page and the phone's list agree with the clock the rest of the app uses.
+    auth.login(outing.lead)
+    assert client.get("/post/").headers["Location"].endswith(f"/post/trips/{outing.trip.id}")  # the one trip today
+    assert client.get(f"/post/trips/{outing.trip.id}").status_code == 200
+    clock.now += timedelta(days=30)
+    auth.login(outing.lead)  # the move ended the session
+    assert outing.trip.name not in client.get("/post/").get_data(as_text=True)
+    assert client.get("/api/trips/today").get_json()["trips"] == []
+    assert client.get(f"/post/trips/{outing.trip.id}").status_code == 302

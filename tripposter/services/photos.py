@@ -62,7 +62,7 @@ def check_key(key: str) -> str:
     return key
 
 
-def posting_trip(session: Session, user: User, trip_id: int) -> Trip:
+def posting_trip(session: Session, user: User, trip_id: int, now: datetime | None = None) -> Trip:
     """A trip ``user`` may post from today.
 
     Raises:
@@ -72,7 +72,7 @@ def posting_trip(session: Session, user: User, trip_id: int) -> Trip:
     trip = session.get(Trip, trip_id)
     if trip is None or not trip.is_led_by(user):
         raise NotFoundError("That trip does not exist or is not one of yours.")
-    if not trip.is_running_on(school_today(session)):
+    if not trip.is_running_on(school_today(session, now)):
         raise ServiceError(f"{trip.name} is not running today, so photos cannot be added to it.")
     log = session.get(TripLog, trip.id)
     if log is not None and log.signed_at is not None:
