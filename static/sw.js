@@ -3,12 +3,12 @@
 // The server fills in VERSION (a digest of the shell's files) and the list of assets.
 import { drain } from "/static/js/drain.js";
 import { fetchSend } from "/static/js/upload.js";
+import { arm, SYNC_TAG } from "/static/js/background.js";
 
 const VERSION = "__VERSION__";
 const CACHE = `tripposter-shell-${VERSION}`;
 const ASSETS = ["__ASSETS__"];
 const SHELL = "/app";
-const SYNC_TAG = "tripposter-drain";
 
 self.addEventListener("install", (event) => event.waitUntil(precache().then(() => self.skipWaiting())));
 
@@ -48,14 +48,19 @@ async function shell(request) {
 }
 
 self.addEventListener("sync", (event) => {
-  if (event.tag === SYNC_TAG) event.waitUntil(sendQueue());
+  if (event.tag === SYNC_TAG) event.waitUntil(sendQueue(event.lastChance));
 });
 
-async function sendQueue() {
+async function sendQueue(lastChance) {
   try {
     const result = await drain(fetchSend, { eager: true, background: true, changed: tell });
-    // Still offline, or the page is sending: failing the sync makes the browser try again later.
-    if (result.waiting && (result.offline || result.busy)) throw new Error("still waiting to send");
+    // Something still waits (offline, the page is sending, a retry not yet due): failing the sync
+    // makes the browser try again later, with its own backoff. On its last try, register afresh,
+    // so that the queue is never left without a background send while anything waits.
+    if (result.waiting) {
+      if (lastChance) await arm();
+      throw new Error("still waiting to send");
+    }
   } finally {
     await tell();
   }

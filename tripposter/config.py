@@ -48,6 +48,9 @@ class Settings:
     # Reverse proxies in front that set X-Forwarded-For/-Proto. 0: those headers are ignored, so
     # a client cannot claim another address (the sign-in throttle) or pretend to be on https.
     proxy_count: int = 0
+    # Days after a trip's last day during which photos taken on the trip are still accepted
+    # (a phone that had no signal on the coach home). 0: only while the trip runs.
+    trip_grace_days: int = 2
     # Empty: the job queue lives in a SQLite file in the instance folder. redis://... to scale out.
     queue_url: str = ""
     # Prefixes this school's keys in a shared Redis (job queue, sign-in throttle), so one Redis
@@ -99,6 +102,8 @@ class Settings:
         for name in ("spool_key", "token_key"):
             if not values.get(name):
                 values[name] = instance_secret(instance, name, fernet=True)
+        if values.get("trip_grace_days", 0) < 0:
+            raise SettingsError(f"{PREFIX}TRIP_GRACE_DAYS must be 0 or more days.")
         if values.get("publisher", "outbox") not in ("outbox", "x"):
             raise SettingsError(f"{PREFIX}PUBLISHER must be 'outbox' or 'x', not {values['publisher']!r}.")
         return cls(**values)

@@ -2,11 +2,13 @@
 // with retries; this module only draws the page and turns taps into queue records.
 import { $, el, say } from "./dom.js";
 import { all, get, put, update, del, tx, wrap, newKey } from "./queue.js";
-import { shrink } from "./resize.js";
 import { xhrSend, fetchSend, message } from "./upload.js";
 import { drain, SessionEndedError } from "./drain.js";
 import { photoCard } from "./faces.js";
-import { localItems, serverItems } from "./status.js";
+import { endedDrafts, localItems, serverItems } from "./status.js";
+import { deleteKept, isKept, keptItems, retryKept } from "./keep.js";
+import { arm, keepStorage } from "./background.js";
+import { queuePhotos } from "./pick.js";
 
 const MAX_PHOTOS = 4;
 const page = { trips: [], trip: null, csrf: null, reg: null, timer: 0, running: false, again: false, cards: new Map() };
@@ -14,6 +16,8 @@ const actions = {
   assign, describe, remove, edit, drop,
   forget: async (photo) => { await del("photos", photo.key); render(); },
   cancel: takeBack,
+  retry: async (photo) => { await retryKept(photo); armQueue(); await render(); kick(true); },
+  discardKept: async (photo) => { if (await deleteKept(photo)) { say("Photo deleted from this phone."); render(); } },
 };
 
 start();
@@ -24,11 +28,13 @@ async function start() {
   showOnline();
   addEventListener("online", () => { showOnline(); kick(true); loadPosts(); });
   addEventListener("offline", showOnline);
+  document.addEventListener("visibilitychange", () => !document.hidden && kick(true));
   navigator.serviceWorker?.addEventListener("message", (e) => e.data?.type === "changed" && (render(), loadPosts()));
   $("camera").addEventListener("change", pickPhotos);
   $("caption").addEventListener("input", captionChanged);
   $("post-form").addEventListener("submit", postIt);
   $("post-form").addEventListener("change", (e) => e.target.name === "when" && ($("later").hidden = e.target.value !== "later"));
+  keepStorage().then((kept) => { $("storage-note").hidden = kept !== false; });
   await loadTrips();
   $("loading").hidden = true;
   await render();
@@ -62,6 +68,7 @@ async function loadTrips() {
   else if (reply.status === 401) sessionEnded();
   const saved = reply.status === 200 ? { data: reply.data } : await get("meta", "trips");
   page.trips = saved?.data.trips || [];
+  page.tripsFresh = reply.status === 200;  // only a fresh list can say a trip is over
   const chosen = await get("meta", "chosen");
   page.trip = page.trips.find((t) => t.id === chosen?.id) || page.trips[0] || null;
   renderTrips(saved ? "" : "This phone has no trip saved yet. Connect to the internet once to load today's trip.");
@@ -77,9 +84,17 @@ function renderTrips(problem) {
   const choose = async (trip) => { page.trip = trip; await put("meta", { key: "chosen", id: trip.id }); renderTrips(); render(); loadPosts(); };
   body.replaceChildren(...[
     el("p", { class: "trip-name" }, el("strong", {}, page.trip.name), ` \u00b7 ${page.trip.destination}`),
+    page.trip.ended ? el("p", { class: "hint", id: "trip-ended" }, endedNote(page.trip)) : null,
     page.trips.length > 1 ? el("div", { class: "actions", role: "group", "aria-label": "Choose the trip" },
       page.trips.map((t) => el("button", { type: "button", "aria-pressed": String(t === page.trip), onclick: () => choose(t) }, t.name))) : null,
   ].filter(Boolean));
+}
+
+// After the last day, photos taken during the trip are still taken for a few days (the server says until when).
+function endedNote(trip) {
+  const day = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long" });
+  return `This trip ended on ${day(trip.end_date)}. Photos taken during it can still be sent and posted until the end of `
+    + `${day(trip.photos_until)}; posts go out in the school's posting hours.`;
 }
 
 async function draftPhotos() {
@@ -90,21 +105,20 @@ async function draftPhotos() {
 async function pickPhotos(event) {
   const files = [...event.target.files];
   event.target.value = "";
-  const room = MAX_PHOTOS - (await draftPhotos()).length;
-  if (files.length > room) say(`A post holds up to ${MAX_PHOTOS} photos, so ${room ? `only ${room} more` : "no more"} can be added. Post these first.`);
-  for (const file of files.slice(0, Math.max(0, room))) {
-    try {
-      const { blob, width, height } = await shrink(file);
-      await put("photos", { key: newKey(), tripId: page.trip.id, blob, width, height, state: "waiting", draft: true,
-        createdAt: Date.now(), attempts: 0, facePupils: null, tagged: [], tagVersion: 0 });
-      say("Photo saved on this phone. Sending it now.");
-    } catch (err) {
-      say(err.message);
-      $("snap-error").textContent = err.message;
-    }
-  }
+  $("snap-error").textContent = "";
+  const { added, problems } = await queuePhotos(files, page.trip.id, await draftPhotos(), MAX_PHOTOS);
+  // Shown beside the camera button (an alert, so it is also read out): a duplicate must be seen.
+  if (problems.length) $("snap-error").textContent = problems.join(" ");
+  if (added) say(`${added === 1 ? "Photo" : `${added} photos`} saved on this phone. Sending now.`);
   await render();
+  if (added) armQueue();
   kick(true);
+}
+
+// Background Sync is registered whenever something is queued, not only after a failed send.
+function armQueue() {
+  arm();
+  keepStorage().then((kept) => { $("storage-note").hidden = kept !== false; });
 }
 
 async function assign(photo, face, pupilId) {
@@ -145,12 +159,15 @@ async function render() {
   if (turn !== page.renders) return;
   const draft = photos.filter((p) => p.draft && !p.discard && p.tripId === page.trip?.id).sort((a, b) => a.createdAt - b.createdAt);
   renderDraft(draft);
-  $("status-local").replaceChildren(...localItems(posts.sort((a, b) => a.createdAt - b.createdAt), photos, actions));
-  const bytes = photos.filter((p) => p.blob).length;
+  $("status-local").replaceChildren(...localItems(posts.sort((a, b) => a.createdAt - b.createdAt), photos, actions),
+    ...keptItems(photos, actions), ...(page.tripsFresh ? endedDrafts(photos, page.trips, actions) : []));
+  const kept = photos.filter(isKept).length;
+  const bytes = photos.filter((p) => p.blob).length - kept;
   const waiting = posts.filter((p) => p.state === "waiting").length;
   $("waiting-count").textContent = bytes || waiting
     ? `Still on this phone: ${bytes} photo${bytes === 1 ? "" : "s"} to send, ${waiting} post${waiting === 1 ? "" : "s"} waiting.`
     : "Nothing is waiting on this phone.";
+  if (kept) $("waiting-count").textContent += ` ${kept} photo${kept === 1 ? " was" : "s were"} not sent and ${kept === 1 ? "is" : "are"} kept on this phone: see below.`;
 }
 
 function renderDraft(draft) {
@@ -206,8 +223,8 @@ function progress(key, fraction) {
 function schedule(result) {
   if (!result.waiting) return;
   // Background Sync sends the queue even after the page is closed; elsewhere the timer and the
-  // "online" event do, whenever the page is open.
-  if (result.offline) page.reg?.sync?.register("tripposter-drain").catch(() => {});
+  // "online" event do, whenever the page is open. Armed whenever anything waits, online or not.
+  arm();
   // Offline, look again every few seconds: the "online" event is not to be trusted (it can come
   // before the network works, or not at all behind a captive portal), and a failed look is free.
   const wait = result.offline ? 4000 : result.wake ? result.wake - Date.now() : 30000;
@@ -253,6 +270,21 @@ async function checkCaption() {
 
 async function postIt(event) {
   event.preventDefault();
+  // One tap, one post: Post stays off until this post is saved on the phone (a double tap's
+  // second submit finds it off, or finds the guard set before anything was awaited).
+  const button = event.target.querySelector("button[type=submit]");
+  if (page.posting) return;
+  page.posting = true;
+  button.disabled = true;
+  try {
+    await savePost(event);
+  } finally {
+    page.posting = false;
+    button.disabled = false;
+  }
+}
+
+async function savePost(event) {
   const draft = await draftPhotos();
   const caption = $("caption").value.trim();
   const when = new FormData(event.target).get("when");
@@ -265,13 +297,15 @@ async function postIt(event) {
   $("post-error").textContent = problem ? problem[1] : "";
   if (problem) return $(problem[0]).focus();
   const key = newKey();
-  await tx(["photos", "posts"], "readwrite", async (s) => {
+  const saved = await tx(["photos", "posts"], "readwrite", async (s) => {
+    const records = await Promise.all(draft.map((p) => wrap(s.photos.get(p.key))));
+    if (records.some((r) => !r?.draft)) return false;  // these photos went into a post already
     s.posts.put({ key, tripId: page.trip.id, photoKeys: draft.map((p) => p.key), caption, when, minutes, state: "waiting", createdAt: Date.now(), attempts: 0 });
-    for (const p of draft) {
-      const record = await wrap(s.photos.get(p.key));
-      if (record) s.photos.put({ ...record, draft: false });
-    }
+    for (const record of records) s.photos.put({ ...record, draft: false });
+    return true;
   });
+  if (!saved) return render();
+  armQueue();
   event.target.reset();
   $("later").hidden = true;
   captionChanged();
@@ -300,6 +334,7 @@ async function drop(post) {
     for (const key of post.photoKeys) {
       const record = await wrap(s.photos.get(key));
       if (record?.state === "uploaded") s.photos.put({ ...record, discard: true });
+      else if (record?.state === "kept") continue;  // its bytes stay until the teacher deletes them
       else if (record) s.photos.delete(key);
     }
     s.posts.delete(post.key);

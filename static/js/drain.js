@@ -2,7 +2,8 @@
 // the page (XHR, with progress) and by the service worker's Background Sync (fetch). Every send
 // carries the idempotency key made on the phone, so a repeat after a lost answer is harmless.
 import { all, get, update, tx } from "./queue.js";
-import { backoff, isFinal, isRetry, message } from "./upload.js";
+import { aboutPhoto, backoff, isFinal, isRetry, message } from "./upload.js";
+import { KEPT_NOTE } from "./keep.js";
 
 export class SessionEndedError extends Error {}
 
@@ -59,6 +60,9 @@ async function sendPhoto(send, state, photo, progress) {
   if (!photo.blob) return;
   const body = new FormData();
   body.append("photo", photo.blob, "photo.jpg");
+  // When it was taken (the file's time on the phone): after the trip, the server accepts a photo
+  // taken during it for a grace period. Older queue items fall back to when they were queued.
+  body.append("taken_at", new Date(photo.takenAt || photo.createdAt).toISOString());
   const reply = await send({ method: "POST", url: `/api/trips/${photo.tripId}/photos`, body,
     headers: { ...state.headers, "Idempotency-Key": photo.key }, onProgress: (f) => progress?.(photo.key, f) });
   if (check(reply)) {
@@ -66,9 +70,14 @@ async function sendPhoto(send, state, photo, progress) {
     // Acknowledged: the server holds the clean copy now, so the phone's copy goes at once.
     await update("photos", photo.key, (r) => ({ ...r, blob: null, state: "uploaded", serverId: p.id, faces: p.faces,
       width: p.width, height: p.height, facePupils: r.facePupils ?? p.face_pupils, error: "", nextTry: 0 }));
-  } else if (isFinal(reply.status)) {
+  } else if (isFinal(reply.status) && aboutPhoto(reply)) {
     await update("photos", photo.key, (r) => ({ ...r, blob: null, state: "refused",
       error: message(reply.data, "The server refused this photo.") }));
+  } else if (isFinal(reply.status)) {
+    // Not about the photo (the trip is over, ...): never lose it. It leaves the draft and waits,
+    // with its bytes, in "Not sent, kept on this phone" until the teacher saves or deletes it.
+    await update("photos", photo.key, (r) => ({ ...r, state: "kept", draft: false, nextTry: 0,
+      error: message(reply.data, "The server did not take this photo.") }));
   } else {
     await retryLater("photos", photo.key, state, reply);
   }
@@ -101,9 +110,14 @@ async function tidyPhoto(send, state, photo) {
 
 async function sendPost(send, state, post) {
   const photos = await Promise.all(post.photoKeys.map((k) => get("photos", k)));
-  if (photos.some((p) => !p || p.state === "refused")) {
-    await update("posts", post.key, (r) => ({ ...r, state: "refused",
-      error: "A photo in this post was refused, so the post was not sent. Take the photo again and make a new post." }));
+  const stuck = photos.findIndex((p) => !p || p.state === "refused" || p.state === "kept");
+  if (stuck >= 0) {
+    const photo = photos[stuck];
+    const which = photos.length > 1 ? `Photo ${stuck + 1}` : "The photo";
+    const error = photo?.state === "kept"
+      ? `${which} was not sent: ${photo.error} ${KEPT_NOTE}`
+      : `${which} was refused${photo?.error ? `: ${photo.error}` : "."} Remove it, or choose another photo, and post again.`;
+    await update("posts", post.key, (r) => ({ ...r, state: "refused", error }));
     return state.changed();
   }
   if (photos.some((p) => p.state !== "uploaded" || p.tagsDirty)) return;  // its photos go first

@@ -49,3 +49,15 @@ export function serverItems(posts, actions) {
         ? el("button", { type: "button", onclick: () => actions.cancel(post) }, "Take back this post") : null);
   });
 }
+
+// Photos sent for a post that was never made, from a trip whose grace period is over: they can no
+// longer be posted, so the teacher is told (they are destroyed on the server on its schedule).
+export function endedDrafts(photos, trips, actions) {
+  const ended = photos.filter((p) => p.draft && !p.discard && p.state === "uploaded" && !trips.some((t) => t.id === p.tripId));
+  if (!ended.length) return [];
+  const n = ended.length;
+  return [el("li", { class: "card status-problem" },
+    el("p", {}, el("strong", {}, "Not posted. "), `${n} photo${n === 1 ? " was" : "s were"} sent to the server but never posted, `
+      + "and the trip is over, so they can no longer be posted. The server destroys them on its usual schedule."),
+    el("button", { type: "button", onclick: () => ended.forEach((p) => actions.remove(p)) }, "Remove them now"))];
+}

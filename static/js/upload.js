@@ -38,6 +38,13 @@ function parse(text) {
 export const isFinal = (status) => [400, 403, 404, 409, 413, 415, 422].includes(status);
 export const isRetry = (status) => status === 0 || status === 429 || status >= 500;
 
+// Refusals about the photo itself (not a picture, damaged, too big): the only ones for which the
+// phone lets a photo's bytes go. Any other refusal (the trip is over, not your trip, a key clash)
+// keeps them on the phone, so the teacher can save the photo to the gallery.
+const PHOTO_FAULTS = new Set(["empty_file", "not_an_image", "unsupported_format", "corrupt_image",
+  "animated_image", "file_too_large", "too_many_pixels", "hidden_file"]);
+export const aboutPhoto = (reply) => reply.status === 413 || (reply.status === 422 && PHOTO_FAULTS.has(reply.data?.error?.code));
+
 // Exponential backoff with jitter, 2 s doubling up to 5 minutes.
 export function backoff(attempts) {
   const base = Math.min(300_000, 2000 * 2 ** Math.min(attempts, 10));

@@ -23,6 +23,7 @@ from . import audit
 from .destruction import destroy_photo
 from .errors import NotFoundError, ServiceError
 from .school import get_school, school_today
+from .trip_grace import DEFAULT_GRACE_DAYS, trip_for_photo
 
 KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 # What ``new_public_id`` makes. Anything else cannot exist, so it is not looked up at all
@@ -61,7 +62,7 @@ def check_key(key: str) -> str:
     return key
 
 
-def posting_trip(session: Session, user: User, trip_id: int) -> Trip:
+def posting_trip(session: Session, user: User, trip_id: int, now: datetime | None = None) -> Trip:
     """A trip ``user`` may post from today.
 
     Raises:
@@ -71,7 +72,7 @@ def posting_trip(session: Session, user: User, trip_id: int) -> Trip:
     trip = session.get(Trip, trip_id)
     if trip is None or not trip.is_led_by(user):
         raise NotFoundError("That trip does not exist or is not one of yours.")
-    if not trip.is_running_on(school_today(session)):
+    if not trip.is_running_on(school_today(session, now)):
         raise ServiceError(f"{trip.name} is not running today, so photos cannot be added to it.")
     log = session.get(TripLog, trip.id)
     if log is not None and log.signed_at is not None:
@@ -90,13 +91,17 @@ def receive_photo(
     now: datetime,
     limits: Limits,
     detector: FaceDetector | None,
+    taken_at: datetime | None = None,
+    grace_days: int = DEFAULT_GRACE_DAYS,
 ) -> Received:
     """Scrub an upload in memory and keep only its clean copy, encrypted, in the spool.
+
+    ``taken_at`` is when the phone says the photo was taken: after the trip it must fall within it.
 
     Raises:
         IdempotencyConflictError: ``key`` was used for other bytes.
         PhotoRefusedError: the pipeline refused the file (it is recorded, nothing is kept).
-        NotFoundError, ServiceError: see ``posting_trip``.
+        NotFoundError, ServiceError: see ``trip_grace.trip_for_photo``.
     """
     digest = hashlib.sha256(data).hexdigest()
     existing = session.scalars(select(Photo).where(Photo.idempotency_key == check_key(key))).first()
@@ -105,7 +110,7 @@ def receive_photo(
             raise IdempotencyConflictError("This upload key was already used for a different photo.")
         _refuse_again(session, existing, data, limits)
         return Received(existing, replayed=True)
-    trip = posting_trip(session, user, trip_id)
+    trip = trip_for_photo(session, user, trip_id, now=now, taken_at=taken_at, grace_days=grace_days)
     retention = timedelta(hours=get_school(session).retention_hours)
     # Scrub before the row is written: on SQLite the INSERT takes the database's one write lock until
     # the request commits, and holding it through seconds of decoding and face detection stalled every

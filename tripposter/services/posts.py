@@ -22,7 +22,7 @@ from ..pipeline.window import WindowDecision, decide, describe, end_of_trip, is_
 from ..publishers.base import MAX_IMAGES
 from . import audit
 from .errors import NotFoundError, ServiceError
-from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo, posting_trip
+from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo
 from .rules import (
     caption_rules,
     photo_consent,
@@ -32,6 +32,7 @@ from .rules import (
     weekly_hours,
 )
 from .school import get_school
+from .trip_grace import DEFAULT_GRACE_DAYS, refuse_duplicates, trip_for_post
 
 When = Literal["now", "later", "after_trip"]
 
@@ -60,14 +61,19 @@ class PostRequest:
         return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def check_caption_for(session: Session, user: User, trip_id: int, caption: str, tagged: list[int]) -> CaptionResult:
-    """The live caption check the phone runs as the teacher types."""
-    trip = posting_trip(session, user, trip_id)
+def check_caption_for(
+    session: Session, user: User, trip_id: int, caption: str, tagged: list[int], *,
+    now: datetime, grace_days: int = DEFAULT_GRACE_DAYS,
+) -> CaptionResult:
+    """The live caption check the phone runs as the teacher types (also after the trip, in its grace period)."""
+    trip = trip_for_post(session, user, trip_id, now=now, grace_days=grace_days)
     pupils = [p for p in pupil_consents(trip) if p.pupil_id in set(tagged)]
     return check_caption(caption, caption_rules(get_school(session), trip), roster_names(session), pupils)
 
 
-def create_post(session: Session, user: User, request: PostRequest, now: datetime) -> tuple[Post, bool]:
+def create_post(
+    session: Session, user: User, request: PostRequest, now: datetime, *, grace_days: int = DEFAULT_GRACE_DAYS
+) -> tuple[Post, bool]:
     """Check and queue a post. Returns (post, replayed) so a double tap gets the same post back.
 
     Raises:
@@ -79,7 +85,7 @@ def create_post(session: Session, user: User, request: PostRequest, now: datetim
     if existing is not None:
         return existing, True
     try:
-        return _new_post(session, user, request, now), False
+        return _new_post(session, user, request, now, grace_days), False
     except ServiceError:
         # A twin of this request (a retry on another connection) may have committed while this one
         # was being checked, taking its photos: then the answer is the twin's post, as a replay.
@@ -101,12 +107,15 @@ def _by_key(session: Session, user: User, request: PostRequest) -> Post | None:
     return existing
 
 
-def _new_post(session: Session, user: User, request: PostRequest, now: datetime) -> Post:
-    trip = posting_trip(session, user, request.trip_id)
+def _new_post(session: Session, user: User, request: PostRequest, now: datetime, grace_days: int) -> Post:
+    # After the trip (within its grace period) the post follows the "after we've left" rules:
+    # the trip's own hours no longer apply, so it goes out in the school's next posting window.
+    trip = trip_for_post(session, user, request.trip_id, now=now, grace_days=grace_days)
     photos = _ready_photos(session, user, trip, request.photo_ids)
+    refuse_duplicates(photos)
     school = get_school(session)
     tagged = sorted({pid for photo in photos for pid in photo.tagged})
-    caption = check_caption_for(session, user, trip.id, request.caption, tagged)
+    caption = check_caption_for(session, user, trip.id, request.caption, tagged, now=now, grace_days=grace_days)
     problems = [*_consent_problems(school, trip, photos), *caption.problems]
     if request.when != "now" and request.urgent_reason.strip():
         problems.append(Problem("urgent_later", "An urgent post goes out now. Choose \u201cpost now\u201d or remove the reason."))

@@ -119,6 +119,10 @@ def _words(text: str) -> list[str]:
     return SchoolSettings.split_words(text)
 
 
-def school_today(session: Session) -> date:
-    """Today's date where the school is, not where the server is."""
-    return datetime.now(ZoneInfo(get_school(session).timezone)).date()
+def school_today(session: Session, now: datetime | None = None) -> date:
+    """Today's date where the school is, not where the server is.
+
+    ``now`` is the runtime's clock (aware): tests move it to move "today". None reads the real clock.
+    """
+    zone = ZoneInfo(get_school(session).timezone)
+    return (datetime.now(zone) if now is None else now.astimezone(zone)).date()

@@ -22,6 +22,7 @@ from ..services import photos, posts
 from ..services.errors import NotFoundError, ServiceError
 from ..services.rules import photo_consent
 from ..services.school import get_school, school_today
+from ..services.trip_grace import has_ended, photos_until
 from ..services.trips import visible_trips
 from .access import roles, signed_in
 from .api_io import (
@@ -33,6 +34,7 @@ from .api_io import (
     post_json,
     problems_json,
     str_list,
+    taken_at,
     text,
     trip_json,
 )
@@ -91,9 +93,15 @@ def _after_a_race(call: Callable[[], T]) -> T:
 @bp.get("/trips/today")
 @roles(Role.TRIP_LEAD)
 def trips_today() -> Response:
-    today = school_today(db_session())
-    trips = [t for t in visible_trips(db_session(), current_user) if t.is_led_by(current_user) and t.is_running_on(today)]
-    return jsonify({"today": today.isoformat(), "trips": [trip_json(t) for t in trips]})
+    """The user's trips running today, and those ended within the grace period (``ended``: true)."""
+    rt = runtime()
+    today, grace = school_today(db_session(), rt.clock()), rt.settings.trip_grace_days
+    trips = [t for t in visible_trips(db_session(), current_user)
+             if t.is_led_by(current_user) and t.start_date <= today <= photos_until(t, grace)]
+    trips.sort(key=lambda t: has_ended(t, today))  # trips running today first
+    return jsonify({"today": today.isoformat(), "trips": [
+        {**trip_json(t), "ended": has_ended(t, today), "photos_until": photos_until(t, grace).isoformat()} for t in trips
+    ]})
 
 
 @bp.post("/trips/<int:trip_id>/photos")
@@ -103,11 +111,12 @@ def upload_photo(trip_id: int) -> Reply:
         data = photo_bytes()
     except UploadRefusedError as exc:
         return jsonify({"error": {"status": 400, "message": exc.user_message, "code": exc.code}}), 400
-    rt, key = runtime(), idempotency_key()
+    rt, key, taken = runtime(), idempotency_key(), taken_at()
     try:
         received = _after_a_race(lambda: photos.receive_photo(
             db_session(), rt.spool, current_user, trip_id, key, data,
             now=rt.clock(), limits=rt.limits, detector=rt.detector_factory(),
+            taken_at=taken, grace_days=rt.settings.trip_grace_days,
         ))
     except photos.PhotoRefusedError as exc:
         db_session().commit()  # keep the record that the refused file was destroyed
@@ -161,8 +170,10 @@ def delete_photo(public_id: str) -> Response:
 @roles(Role.TRIP_LEAD)
 def caption_check() -> Response:
     data = body()
+    rt = runtime()
     result = posts.check_caption_for(
-        db_session(), current_user, integer(data, "trip_id", low=1), text(data, "caption", required=False), id_list(data, "tagged")
+        db_session(), current_user, integer(data, "trip_id", low=1), text(data, "caption", required=False), id_list(data, "tagged"),
+        now=rt.clock(), grace_days=rt.settings.trip_grace_days,
     )
     return jsonify({
         "text": result.text, "weighted_length": result.weighted_length,
@@ -184,7 +195,8 @@ def create_post() -> Reply:
     )
     rt = runtime()
     try:
-        post, replayed = _after_a_race(lambda: posts.create_post(db_session(), current_user, request_, rt.clock()))
+        post, replayed = _after_a_race(lambda: posts.create_post(
+            db_session(), current_user, request_, rt.clock(), grace_days=rt.settings.trip_grace_days))
     except posts.ChecksFailedError:
         db_session().commit()  # keep the audit record of which rules were broken; nothing else changed
         raise

@@ -77,6 +77,24 @@ def idempotency_key(data: dict[str, Any] | None = None) -> str:
     return key
 
 
+def taken_at() -> datetime | None:
+    """When the phone says the photo was taken: the optional multipart field ``taken_at`` (ISO 8601, with a zone).
+
+    Raises:
+        HTTPException: 400 when it is there but not an ISO 8601 time with a zone.
+    """
+    raw = request.form.get("taken_at", "")
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw) if len(raw) <= 40 else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or moment.utcoffset() is None:
+        abort(400, "\u201ctaken_at\u201d must be a time like 2026-11-27T14:05:00Z.")
+    return moment
+
+
 def problems_json(problems: list[Problem] | tuple[Problem, ...]) -> list[dict[str, str]]:
     return [{"rule": p.rule, "message": p.message} for p in problems]
 

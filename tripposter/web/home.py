@@ -12,7 +12,7 @@ from ..services.school import school_today
 from ..services.trips import visible_trips
 from ..services.x_account import get_account
 from .access import signed_in
-from .database import db_session
+from .database import db_session, runtime
 
 bp = Blueprint("home", __name__)
 
@@ -20,7 +20,7 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @signed_in
 def index() -> str:
-    today = school_today(db_session())
+    today = school_today(db_session(), runtime().clock())
     trips = visible_trips(db_session(), current_user)
     running = [t for t in trips if t.is_running_on(today)]
     upcoming = [t for t in trips if t.start_date > today][:5]

@@ -34,7 +34,7 @@ bp = Blueprint("post", __name__, url_prefix="/post")
 def _trip(trip_id: int) -> Trip:
     """A trip the user may post from today; otherwise 404, or back to the list with the reason."""
     try:
-        return photos.posting_trip(db_session(), current_user, trip_id)
+        return photos.posting_trip(db_session(), current_user, trip_id, runtime().clock())
     except NotFoundError:
         abort(404)
     except ServiceError as exc:  # the trip is not running today
@@ -64,7 +64,7 @@ def _trip_page(
 @bp.route("/")
 @roles(Role.TRIP_LEAD)
 def index() -> Response | str:
-    trips = views.running_trips(db_session(), current_user)
+    trips = views.running_trips(db_session(), current_user, runtime().clock())
     if len(trips) == 1:
         return redirect(url_for("post.trip", trip_id=trips[0].id))
     return render_template("post/index.html", trips=trips)

@@ -72,9 +72,9 @@ class FaceBox:
     height: int
 
 
-def running_trips(session: Session, user: User) -> list[Trip]:
+def running_trips(session: Session, user: User, now: datetime | None = None) -> list[Trip]:
     """The trips ``user`` helps lead that are running today where the school is."""
-    today = school_today(session)
+    today = school_today(session, now)
     return [t for t in visible_trips(session, user) if t.is_led_by(user) and t.is_running_on(today)]
 
 

@@ -33,6 +33,9 @@ SHELL_ASSETS = (
     "js/faces.js",
     "js/status.js",
     "js/dom.js",
+    "js/keep.js",
+    "js/background.js",
+    "js/pick.js",
     "icons/icon-192.png",
 )
 ICONS = (

@@ -12,7 +12,7 @@ from ..services import roster, trips
 from ..services.errors import NotFoundError, ValidationError
 from ..services.school import school_today
 from .access import roles
-from .database import db_session
+from .database import db_session, runtime
 from .forms.office import TripForm
 from .forms_util import show_errors
 
@@ -22,7 +22,7 @@ bp = Blueprint("trips", __name__, url_prefix="/trips")
 @bp.route("/")
 @roles(Role.OFFICE, Role.TRIP_LEAD)
 def index() -> str:
-    today = school_today(db_session())
+    today = school_today(db_session(), runtime().clock())
     return render_template("trips/index.html", trips=trips.visible_trips(db_session(), current_user), today=today)
 
 
