@@ -60,7 +60,8 @@ class Fate(enum.StrEnum):
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
     CANCELLED = "cancelled"
-    ORPHAN = "orphan"  # a spool file nobody knew about, found at start-up
+    ORPHAN = "orphan"  # a spool file nobody knew about, found at start-up (a partial upload, if it names a trip)
+    LEFTOVER = "leftover"  # an extra copy of a photo already in the log (an unfinished or stray outbox post)
 
 
 class Post(Base):
