@@ -95,4 +95,4 @@ def _record(session: Session, post: Post | None, reason: str, files: int, gone: 
     trip_id = post.trip_id if post is not None else None
     session.add(DeletionRecord(fate=Fate.LEFTOVER, trip_id=trip_id, reason=reason, copies=files, deleted_at=now,
                                verified=gone))
-    audit.record(session, None, "outbox.leftover_destroyed", post, files=files, verified=gone, trip_id=trip_id)
+    audit.record(session, None, "outbox.leftover_destroyed", post, files=files, verified=gone)

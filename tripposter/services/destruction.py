@@ -104,7 +104,8 @@ def reconcile_spool(
         reason = PARTIAL_UPLOAD if trip_id is not None else "found in the spool with no photo"
         session.add(DeletionRecord(fate=Fate.ORPHAN, trip_id=trip_id, reason=reason, copies=1, deleted_at=now,
                                    verified=gone))
-        audit.record(session, None, "photo.orphan_destroyed", None, copies=1, verified=gone, trip_id=trip_id)
+        where = {"trip_id": trip_id} if trip_id is not None else {}
+        audit.record(session, None, "photo.orphan_destroyed", None, copies=1, verified=gone, **where)
         result.orphans += 1
     for name, photo in held.items():
         if not spool.exists(name) and photo.state not in FATE_OF_STATE:
