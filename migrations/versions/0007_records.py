@@ -28,6 +28,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("attempt_started_at", _TIME, nullable=True))
         batch_op.add_column(sa.Column("outbox_kept_until", _TIME, nullable=True))
         batch_op.add_column(sa.Column("outbox_destroyed_at", _TIME, nullable=True))
+        batch_op.add_column(sa.Column("released_by", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f("fk_post_released_by_user"), "user", ["released_by"], ["id"])
         batch_op.create_index(batch_op.f("ix_post_attempt_id"), ["attempt_id"], unique=False)
     with op.batch_alter_table("trip_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("snapshot", sa.Text(), nullable=True))
@@ -55,6 +57,8 @@ def downgrade() -> None:
         batch_op.drop_column("snapshot")
     with op.batch_alter_table("post", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_post_attempt_id"))
+        batch_op.drop_constraint(batch_op.f("fk_post_released_by_user"), type_="foreignkey")
+        batch_op.drop_column("released_by")
         batch_op.drop_column("outbox_destroyed_at")
         batch_op.drop_column("outbox_kept_until")
         batch_op.drop_column("attempt_started_at")

@@ -88,6 +88,8 @@ class Post(Base):
     # matches it on the network side, so an earlier post with the same text is never taken for it.
     attempt_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     attempt_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A senior leader chose to send a post held because its author was disabled: it is not held again.
+    released_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
     # Outbox only: its copy of the published post is kept until then, and destroyed at that time.
     outbox_kept_until: Mapped[datetime | None] = mapped_column(default=None)
     outbox_destroyed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -96,7 +96,7 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
         return "taken"
     session.refresh(post)
     author = session.get(User, post.author_id)
-    if author is None or not author.is_active:
+    if (author is None or not author.is_active) and post.released_by is None:
         # Disabling an account is step 2 of the lost-phone procedure: what it queued waits for a person.
         post.state, post.claimed_until, post.last_error = PostState.HELD, None, HELD_AUTHOR
         audit.record(session, None, "post.held", post, reason="author disabled or removed")

@@ -155,6 +155,8 @@ def resolve_unknown(rt: Runtime, session: Session, actor: User, public_id: str, 
             destroy_photo(session, rt.spool, photo, Fate.POSTED, now, reason="confirmed posted by a senior leader")
     elif decision == "resend":
         post.scheduled_for = now
+        if held:
+            post.released_by = actor.id  # sent on a senior leader's word, though its author is disabled
     else:
         post.text = ""
         for photo in post.photos:
