@@ -73,6 +73,12 @@ class CannotTellError(PublishError):
     code = "cannot_tell"
 
 
+class AmbiguousError(CannotTellError):
+    """More than one post could be the attempt's (they share its text): a person must say which."""
+
+    code = "ambiguous"
+
+
 @dataclass(frozen=True)
 class PostImage:
     """One JPEG (already scrubbed) and the alt text that describes it."""

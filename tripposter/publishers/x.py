@@ -18,6 +18,7 @@ import requests
 import tweepy
 
 from tripposter.publishers.base import (
+    AmbiguousError,
     Attempt,
     CannotTellError,
     Post,
@@ -150,7 +151,7 @@ class XPublisher:
         if len(fits) == 1 and not maybe:
             return Published(remote_id=fits[0], url=self._url(fits[0]))
         if fits or maybe:
-            raise CannotTellError(AMBIGUOUS)
+            raise AmbiguousError(AMBIGUOUS)
         return None
 
     def _account_id(self) -> str:

@@ -77,7 +77,7 @@ def reconcile_unknown(rt: Runtime, post_id: int) -> str:
         try:
             found = rt.publisher_for(session).find_recent(post.text, attempt)
         except pub.CannotTellError as exc:
-            return _needs_human(rt, post_id, exc.user_message)
+            return _needs_human(rt, post_id, exc.user_message if isinstance(exc, pub.AmbiguousError) else "")
         except pub.PublishError:
             return "later"  # X is down or refusing: try again on the next round
         if found is not None and _twin_unsettled(session, post):
