@@ -25,9 +25,10 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 import responses
@@ -37,6 +38,7 @@ from tripposter.compose import build_runtime
 from tripposter.config import Settings
 from tripposter.jobs import Queue
 from tripposter.models import utcnow
+from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.services import x_account
 from tripposter.services.recovery import recover
@@ -64,7 +66,8 @@ class FakeX:
         self.db.executescript(
             "CREATE TABLE IF NOT EXISTS media (id INTEGER PRIMARY KEY AUTOINCREMENT, bytes INTEGER DEFAULT 0,"
             " chunks INTEGER DEFAULT 0, done INTEGER DEFAULT 0, alt TEXT DEFAULT '');"
-            "CREATE TABLE IF NOT EXISTS tweet (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT, media TEXT, pid INTEGER);"
+            "CREATE TABLE IF NOT EXISTS tweet (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT, media TEXT, pid INTEGER,"
+            " at TEXT);"
             "CREATE TABLE IF NOT EXISTS attempt (id INTEGER PRIMARY KEY AUTOINCREMENT, text TEXT, outcome TEXT);"
         )
         self.crash_at, self.timeline, self.duplicates = crash_at, timeline, duplicates
@@ -122,7 +125,9 @@ class FakeX:
             self._write("INSERT INTO attempt (text, outcome) VALUES (?, 'duplicate')", (text,))
             return 403, {}, json.dumps({"title": "Forbidden", "status": 403,
                                         "detail": "You are not allowed to create a Tweet with duplicate content."})
-        tweet_id = self._write("INSERT INTO tweet (text, media, pid) VALUES (?, ?, ?)", (text, json.dumps(media), os.getpid()))
+        at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"  # X's clock, in X's format
+        tweet_id = self._write("INSERT INTO tweet (text, media, pid, at) VALUES (?, ?, ?, ?)",
+                               (text, json.dumps(media), os.getpid(), at))
         self._write("INSERT INTO attempt (text, outcome) VALUES (?, 'posted')", (text,))
         if self.crash_at == "x-accepted":
             die()  # X has the post; its answer never reaches us
@@ -133,10 +138,26 @@ class FakeX:
             return 403, {}, json.dumps({"title": "Client Forbidden", "reason": "client-not-enrolled"})
         if self.timeline == "error":
             return 503, {}, json.dumps({"title": "Service Unavailable"})
-        rows = self._read("SELECT id, text FROM tweet ORDER BY id DESC LIMIT 20")
+        since = parse_qs(urlsplit(request.url or "").query).get("start_time", ["1970-01-01T00:00:00Z"])[0]
+        rows = [row for row in self._read("SELECT id, text, media, at FROM tweet ORDER BY id DESC LIMIT 20")
+                if _when(row[3]) >= _when(since)]
         # X echoes a post's text with a t.co link for its media appended.
-        data = [{"id": str(i), "text": f"{text} https://t.co/m{i}"} for i, text in rows]
+        data = [{"id": str(i), "text": f"{text} https://t.co/m{i}", "created_at": at,
+                 "attachments": {"media_keys": [f"3_{m}" for m in json.loads(media)]}} for i, text, media, at in rows]
         return 200, {}, json.dumps({"data": data, "meta": {"result_count": len(data)}})
+
+
+def _when(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def tweet_ids(path: Path) -> list[str]:
+    """The id of every post X accepted, oldest first."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        return [str(i) for (i,) in db.execute("SELECT id FROM tweet ORDER BY id")]
+    finally:
+        db.close()
 
 
 def tweets(path: Path) -> list[tuple[int, str]]:
@@ -167,8 +188,21 @@ def connect_x(session: Session, settings: Settings, now: datetime) -> None:
 
 
 def _crash_hooks(rt: Any, crash_at: str) -> None:
-    """Arm the crash point that is not on X's side: a publish step, or half-way through destroying."""
-    if crash_at == "mid-destroy":
+    """Arm the crash point that is not on X's side: a publish step, a step of the outbox's write, or half-way
+    through destroying. ``step#n`` dies at the n-th time the step is reached (the n-th post's claim)."""
+    step, _, nth = crash_at.partition("#")
+    seen = {"count": 0}
+
+    def reached(name: str) -> None:
+        if name == step:
+            seen["count"] += 1
+            if seen["count"] == int(nth or 1):
+                die()
+
+    if step.startswith("outbox-"):
+        root = rt.settings.outbox_path
+        rt.publisher_for = lambda session: OutboxPublisher(root, checkpoint=reached)
+    elif crash_at == "mid-destroy":
         destroy: Callable[[str], bool] = rt.spool.destroy
 
         def destroy_then_die(name: str) -> bool:
@@ -178,7 +212,7 @@ def _crash_hooks(rt: Any, crash_at: str) -> None:
 
         rt.spool.destroy = destroy_then_die
     elif crash_at and crash_at not in X_POINTS:
-        rt.checkpoint = lambda step: die() if step == crash_at else None
+        rt.checkpoint = reached
 
 
 def run_worker(config: dict[str, Any]) -> None:
@@ -190,7 +224,7 @@ def run_worker(config: dict[str, Any]) -> None:
     """
     os.environ["TMPDIR"] = config["tmpdir"]  # any temporary file we make lands where the test looks
     tempfile.tempdir = None
-    settings = Settings.from_env(config["env"])
+    settings = Settings.from_env({**config["env"], **config.get("env_extra", {})})
     rt = build_runtime(settings)
     offset = timedelta(seconds=config.get("clock_offset", 0))
     rt.clock = lambda: utcnow() + offset

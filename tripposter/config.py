@@ -58,6 +58,8 @@ class Settings:
     namespace: str = "tripposter"
     # "outbox" keeps every post on this machine; "x" publishes to the connected X account.
     publisher: str = "outbox"
+    # Days the outbox keeps a published post's images and caption before destroying them (and logging it).
+    outbox_retention_days: int = 7
     x_consumer_key: str = ""
     x_consumer_secret: str = ""
     # Fernet keys; generated into the instance folder when not given.
@@ -106,6 +108,8 @@ class Settings:
             raise SettingsError(f"{PREFIX}TRIP_GRACE_DAYS must be 0 or more days.")
         if values.get("publisher", "outbox") not in ("outbox", "x"):
             raise SettingsError(f"{PREFIX}PUBLISHER must be 'outbox' or 'x', not {values['publisher']!r}.")
+        if int(values.get("outbox_retention_days", 7)) < 1:
+            raise SettingsError(f"{PREFIX}OUTBOX_RETENTION_DAYS must be a whole number of days, 1 or more.")
         return cls(**values)
 
 

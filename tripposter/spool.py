@@ -8,6 +8,7 @@ forgets its key. Names are generated here; a path is always checked to lie insid
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ SUFFIX = ".enc"
 # An upload still arriving (see spool_stream): its key lives only in the receiving process.
 INCOMING_SUFFIX = ".part"
 _NONCE = 12
+# A generated name: 32 hex digits, then ``.enc``, or ``.part`` for an upload still arriving, which may
+# carry its trip (``.t<id>.part``) so a partial upload a crash cut off is recorded against that trip.
+_NAME = re.compile(r"[0-9a-f]{32}(?:\.enc|(?:\.t([0-9]{1,12}))?\.part)")
 
 
 class SpoolError(Exception):
@@ -61,9 +65,10 @@ class Spool:
             raise
         return Stored(name, self._master.encrypt(key))
 
-    def incoming(self) -> IncomingFile:
+    def incoming(self, trip_id: int | None = None) -> IncomingFile:
         """A new file that encrypts an upload as it arrives; closing it destroys it."""
-        name = secrets.token_hex(NAME_BYTES) + INCOMING_SUFFIX
+        trip = f".t{trip_id}" if isinstance(trip_id, int) and not isinstance(trip_id, bool) and trip_id >= 0 else ""
+        name = secrets.token_hex(NAME_BYTES) + trip + INCOMING_SUFFIX
         path = self.path(name)
         return IncomingFile(path, lambda: self.destroy(name))
 
@@ -122,15 +127,18 @@ class Spool:
         Raises:
             SpoolError: the name has separators, dots, or would resolve outside the spool.
         """
-        stem, dot, suffix = name.partition(".")
-        if "." + suffix not in (SUFFIX, INCOMING_SUFFIX) or not dot:
-            raise SpoolError("not a spool file name")
-        if len(stem) != NAME_BYTES * 2 or not all(c in "0123456789abcdef" for c in stem):
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise SpoolError("not a spool file name")
         path = self.root / name
         if path.parent.resolve() != self.root.resolve():
             raise SpoolError("spool path escapes the spool")
         return path
+
+    @staticmethod
+    def incoming_trip(name: str) -> int | None:
+        """The trip a partial upload was sent to, when its name carries one."""
+        match = _NAME.fullmatch(name)
+        return int(match.group(1)) if match and match.group(1) else None
 
     def remove_stray(self, entry: str) -> bool:
         """Remove a non-conforming entry found by reconciliation (never follows a symlink)."""

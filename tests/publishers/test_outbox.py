@@ -5,22 +5,25 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.publishers.conftest import make_jpeg
-from tripposter.publishers.base import InvalidPostError, Post, PostImage, Publisher
+from tripposter.publishers.base import Attempt, InvalidPostError, Post, PostImage, Publisher
 from tripposter.publishers.outbox import OutboxNotFoundError, OutboxPublisher
 
 
-def _post(text: str = "Pond dipping at Wicken Fen #Year4Trip", count: int = 2) -> Post:
+ATTEMPT = Attempt("b" * 32, datetime(2026, 6, 3, 10, 0, tzinfo=UTC), 2)
+
+
+def _post(text: str = "Pond dipping at Wicken Fen #Year4Trip", count: int = 2, attempt: Attempt | None = None) -> Post:
     images = tuple(
         PostImage(make_jpeg(32 + i, 24, seed=i), f"Children looking into a pond, photo {i + 1}")
         for i in range(count)
     )
-    return Post(text=text, images=images)
+    return Post(text=text, images=images, attempt=attempt)
 
 
 def test_outbox_is_a_publisher(tmp_path: Path) -> None:
@@ -70,18 +73,42 @@ def test_failed_write_leaves_no_half_post(tmp_path: Path, monkeypatch: pytest.Mo
     assert list(tmp_path.iterdir()) == []
 
 
-def test_interrupted_temp_folder_is_invisible_and_swept_when_stale(tmp_path: Path) -> None:
+def test_interrupted_temp_folder_is_invisible_and_named_with_its_attempt(tmp_path: Path) -> None:
     outbox = OutboxPublisher(tmp_path)
-    leftover = tmp_path / ".tmp-0123456789abcdef0123456789abcdef"
-    leftover.mkdir()
-    (leftover / "0.jpg").write_bytes(b"\xff\xd8\xffhalf")
+    old_style = tmp_path / ".tmp-0123456789abcdef0123456789abcdef"
+    old_style.mkdir()
+    (old_style / "0.jpg").write_bytes(b"\xff\xd8\xffhalf")
+
+    def die(step: str) -> None:
+        if step == "outbox-record":
+            raise KeyboardInterrupt  # stands for a kill: not an error the writer lives through
+
+    with pytest.raises(KeyboardInterrupt):
+        OutboxPublisher(tmp_path, checkpoint=die).publish(_post(attempt=ATTEMPT))
     assert outbox.list_posts() == []
+    found = {leftover.attempt_id: leftover.files for leftover in outbox.leftovers()}
+    assert found == {None: 1, ATTEMPT.id: 3}  # two photos and post.json
+    for leftover in outbox.leftovers():
+        assert outbox.remove_leftover(leftover.name)
+    assert list(tmp_path.iterdir()) == []
 
-    old = time.time() - 2 * 3600
-    os.utime(leftover, (old, old))
-    outbox.publish(_post())
 
-    assert not leftover.exists()
+def test_a_failure_the_writer_lives_through_leaves_nothing(tmp_path: Path) -> None:
+    def fail(step: str) -> None:
+        if step == "outbox-image-0":
+            raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        OutboxPublisher(tmp_path, checkpoint=fail).publish(_post())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_remove_leftover_refuses_anything_but_an_unfinished_folder(tmp_path: Path) -> None:
+    outbox = OutboxPublisher(tmp_path)
+    post_id = outbox.publish(_post()).remote_id
+    for name in (post_id, "..", ".tmp-../x", "post.json"):
+        with pytest.raises(OutboxNotFoundError):
+            outbox.remove_leftover(name)
     assert len(outbox.list_posts()) == 1
 
 
@@ -124,20 +151,22 @@ def test_unknown_but_well_formed_id_is_not_found(tmp_path: Path) -> None:
         outbox.get("0" * 32)
 
 
-def test_find_recent_matches_exact_caption_newest_first(tmp_path: Path) -> None:
+def test_find_recent_finds_only_the_attempts_own_post_never_a_same_text_one(tmp_path: Path) -> None:
     outbox = OutboxPublisher(tmp_path)
-    outbox.publish(_post(text="Museum visit #Year6"))
-    newer = outbox.publish(_post(text="Museum visit #Year6"))
-    outbox.publish(_post(text="Something else"))
-
-    assert outbox.find_recent("Museum visit #Year6") == newer
-    assert outbox.find_recent("Museum visit") is None
+    earlier = outbox.publish(_post(text="#Year6 #Museum"))  # an earlier photo-only post: the same text
+    assert outbox.find_recent("#Year6 #Museum", ATTEMPT) is None
+    mine = outbox.publish(_post(text="#Year6 #Museum", attempt=ATTEMPT))
+    assert outbox.find_recent("#Year6 #Museum", ATTEMPT) == mine != earlier
+    assert outbox.find_recent("#Year6", ATTEMPT) is None
+    known = Attempt(ATTEMPT.id, ATTEMPT.started_at, 2, frozenset({mine.remote_id}))
+    assert outbox.find_recent("#Year6 #Museum", known) is None
+    assert outbox.get(mine.remote_id).attempt_id == ATTEMPT.id
 
 
 def test_delete_post_removes_files(tmp_path: Path) -> None:
     outbox = OutboxPublisher(tmp_path)
     post_id = outbox.publish(_post()).remote_id
-    outbox.delete_post(post_id)
+    assert outbox.delete_post(post_id) == (3, True)
     assert outbox.list_posts() == []
     assert not (tmp_path / post_id).exists()
 

@@ -22,7 +22,6 @@ from tests.publishers.conftest import (
     query,
 )
 from tripposter.publishers.base import (
-    CannotTellError,
     NeedsReconnectError,
     Post,
     PostImage,
@@ -275,47 +274,6 @@ def test_nothing_secret_or_private_is_logged(
     assert "Robin Hood" not in caplog.text
     assert ACCESS_TOKEN not in caplog.text and ACCESS_SECRET not in caplog.text
     assert "JFIF" not in caplog.text
-
-
-def test_find_recent_matches_caption_despite_media_link_and_entities(
-    rsps: responses.RequestsMock, tokens: XTokens
-) -> None:
-    echoed = CAPTION.replace("&", "&amp;").replace("<", "&lt;") + " https://t.co/AbCdEf123"
-    rsps.get(
-        TIMELINE_URL,
-        json={"data": [{"id": "7", "text": "Another trip #Year3"}, {"id": "8", "text": echoed}]},
-    )
-    found = _publisher(tokens).find_recent(CAPTION)
-    assert found is not None and found.remote_id == "8"
-    assert found.url == "https://x.com/ourschool/status/8"
-    call = rsps.calls[0]
-    assert query(call.request) == {"max_results": "20", "exclude": "retweets,replies"}
-    assert_signed(call.request)
-
-
-def test_find_recent_returns_none_when_absent(rsps: responses.RequestsMock, tokens: XTokens) -> None:
-    rsps.get(TIMELINE_URL, json={"meta": {"result_count": 0}})
-    assert _publisher(tokens).find_recent(CAPTION) is None
-
-
-def test_find_recent_looks_up_the_account_when_id_unknown(rsps: responses.RequestsMock) -> None:
-    rsps.get("https://api.twitter.com/2/users/me", json={"data": {"id": "42", "username": "ourschool"}})
-    rsps.get(TIMELINE_URL, json={"data": [{"id": "8", "text": CAPTION}]})
-    found = _publisher(XTokens(ACCESS_TOKEN, ACCESS_SECRET)).find_recent(CAPTION)
-    assert found is not None and found.remote_id == "8"
-
-
-def test_find_recent_says_cannot_tell_when_tier_refuses(
-    rsps: responses.RequestsMock, tokens: XTokens
-) -> None:
-    rsps.get(
-        TIMELINE_URL,
-        status=403,
-        json={"title": "Client Forbidden", "reason": "client-not-enrolled", "detail": "...",
-              "type": "https://api.twitter.com/2/problems/client-forbidden"},
-    )
-    with pytest.raises(CannotTellError):
-        _publisher(tokens).find_recent(CAPTION)
 
 
 def test_repr_hides_tokens(tokens: XTokens) -> None:

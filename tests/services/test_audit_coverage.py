@@ -257,10 +257,11 @@ def test_attestation_and_sign_off(db: Session, make: Factory) -> None:
     lead, head = make.user(Role.TRIP_LEAD), make.user(Role.ADMIN)
     trip = make.trip(lead, start=date.today() - timedelta(days=6), days=2)
     deletion_log.attest(db, lead, trip, confirmed=True)
-    deletion_log.sign_off(db, head, trip)
+    entry = deletion_log.sign_off(db, head, trip, confirmed=True)
     db.commit()
     assert events(db, "log.attested")[0].actor_id == lead.id
-    assert events(db, "log.signed_off")[0].detail == {"photos": 0, "posted": 0, "trip_id": trip.id}
+    assert events(db, "log.signed_off")[0].detail == {"photos": 0, "posted": 0, "trip_id": trip.id,
+                                                      "sha256": entry.snapshot_sha256}
     assert in_category(db, "logs") == {"log.attested", "log.signed_off"}
 
 

@@ -49,6 +49,7 @@ def test_a_leaders_resend_after_a_worker_settled_the_post_is_refused(
     admin = make.user(Role.ADMIN)
     post = queue_post(session, rt, outing, receive(session, rt, outing))
     post.state, post.maybe_posted = PostState.UNKNOWN, True  # as a crash mid-send leaves it
+    post.attempt_id, post.attempt_started_at = "a" * 32, rt.clock()
     session.commit()  # the leader's page shows it as unknown
     assert reconcile_unknown(rt, post.id) == "requeued"  # meanwhile a worker: not on the account
     queue.tick()

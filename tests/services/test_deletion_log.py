@@ -152,7 +152,8 @@ def test_every_photo_appears_with_its_fate_in_plain_words(db: Session, make: Fac
     assert by_hash[sha("posted")].short_id == photos.posted.public_id[:8]
     assert by_hash[sha("posted")].sha_short == sha("posted")[:12]
     assert all(r.remote_url is None for r in log.rows if r.fate is not Fate.POSTED)
-    assert (log.received, log.posted, log.not_posted, log.held) == (7, 1, 6, 1)
+    assert (log.received, log.posted, log.not_posted, log.waiting, log.held) == (7, 1, 5, 1, 1)
+    assert log.received == log.posted + log.not_posted + log.waiting  # the counts add up
     assert not log.all_settled
 
 
@@ -216,11 +217,14 @@ def test_only_the_trips_own_staff_may_attest(db: Session, make: Factory) -> None
     db.commit()
 
     log = deletion_log.build_log(db, trip)
-    assert log.attested and log.attested_by is not None and log.attested_by.id == helper.id
+    # One member of staff confirms for their own phone only: the lead's is still missing.
+    assert not log.attested and [(a.user.id, a.valid) for a in log.attestations] == [(lead.id, False), (helper.id, True)]
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "log.attested")).one()
     assert (event.actor_id, event.subject_id) == (helper.id, str(trip.id))
     with pytest.raises(LogNotReadyError, match="already confirmed"):
-        deletion_log.attest(db, lead, trip, confirmed=True)
+        deletion_log.attest(db, helper, trip, confirmed=True)
+    deletion_log.attest(db, lead, trip, confirmed=True)
+    assert deletion_log.build_log(db, trip).attested
 
 
 def test_sign_off_needs_the_attestation_and_every_photo_destroyed_and_verified(db: Session, make: Factory) -> None:
@@ -230,20 +234,20 @@ def test_sign_off_needs_the_attestation_and_every_photo_destroyed_and_verified(d
     held = add_photo(db, trip, lead, "held", state=PhotoState.READY)
 
     with pytest.raises(LogNotReadyError, match="not yet confirmed"):
-        deletion_log.sign_off(db, head, trip)
+        deletion_log.sign_off(db, head, trip, confirmed=True)
     deletion_log.attest(db, lead, trip, confirmed=True)
     db.commit()
     with pytest.raises(LogNotReadyError, match="1 photo\\(s\\) are still held"):
-        deletion_log.sign_off(db, head, trip)
+        deletion_log.sign_off(db, head, trip, confirmed=True)
 
     db.add(DeletionRecord(photo_id=held.id, trip_id=trip.id, fate=Fate.EXPIRED, verified=False))
     held.state, held.destroyed_at = PhotoState.DESTROYED, datetime.now(UTC)
     db.commit()
     with pytest.raises(LogNotReadyError, match="not verified"):
-        deletion_log.sign_off(db, head, trip)
+        deletion_log.sign_off(db, head, trip, confirmed=True)
 
     db.scalars(select(DeletionRecord).where(DeletionRecord.photo_id == held.id)).one().verified = True
-    deletion_log.sign_off(db, head, trip)
+    deletion_log.sign_off(db, head, trip, confirmed=True)
     db.commit()
 
     log = deletion_log.build_log(db, trip)
@@ -256,13 +260,13 @@ def test_a_signed_log_is_read_only(db: Session, make: Factory) -> None:
     trip = ended_trip(make, lead)
     add_every_fate(db, trip, lead)
     deletion_log.attest(db, lead, trip, confirmed=True)
-    deletion_log.sign_off(db, head, trip)
+    deletion_log.sign_off(db, head, trip, confirmed=True)
     db.commit()
 
     with pytest.raises(LogClosedError, match="signed off by"):
         deletion_log.attest(db, lead, trip, confirmed=True)
     with pytest.raises(LogClosedError):
-        deletion_log.sign_off(db, other_head, trip)
+        deletion_log.sign_off(db, other_head, trip, confirmed=True)
     assert db.scalars(select(AuditEvent).where(AuditEvent.action == "log.signed_off")).all()[0].actor_id == head.id
 
 
@@ -272,7 +276,7 @@ def test_a_senior_leader_cannot_sign_off_their_own_attestation(db: Session, make
     deletion_log.attest(db, head, trip, confirmed=True)
 
     with pytest.raises(LogNotReadyError, match="another senior leader"):
-        deletion_log.sign_off(db, head, trip)
+        deletion_log.sign_off(db, head, trip, confirmed=True)
 
 
 def test_a_photo_arriving_after_the_attestation_needs_a_new_one(db: Session, make: Factory) -> None:
@@ -283,10 +287,10 @@ def test_a_photo_arriving_after_the_attestation_needs_a_new_one(db: Session, mak
     add_photo(db, trip, lead, "late", fate=Fate.EXPIRED, received_at=datetime.now(UTC) - timedelta(minutes=1))
 
     with pytest.raises(LogNotReadyError, match="must confirm again"):
-        deletion_log.sign_off(db, head, trip)
+        deletion_log.sign_off(db, head, trip, confirmed=True)
     deletion_log.attest(db, lead, trip, confirmed=True)
     db.commit()
-    deletion_log.sign_off(db, head, trip)
+    deletion_log.sign_off(db, head, trip, confirmed=True)
 
 
 def test_an_office_user_cannot_sign_off(db: Session, make: Factory) -> None:

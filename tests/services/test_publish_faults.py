@@ -163,7 +163,8 @@ def test_timeout_is_reconciled_from_the_timeline_without_a_second_post(session, 
     session.expire_all()
     text = post.text
     x_api.get(re.compile(r"https://api\.twitter\.com/2/users/42/tweets.*"),
-              json={"data": [{"id": "1901", "text": text + " https://t.co/abc"}]})
+              json={"data": [{"id": "1901", "text": text + " https://t.co/abc", "attachments": {"media_keys": ["3_1"]},
+                              "created_at": (post.attempt_started_at + timedelta(seconds=3)).isoformat()}]})
     recover(x_rt)
     session.expire_all()
     assert post.state is PostState.PUBLISHED and post.remote_id == "1901"

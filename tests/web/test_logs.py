@@ -21,7 +21,7 @@ from tests.services.test_deletion_log import (
     ended_trip,
     sha,
 )
-from tripposter.models import DeletionRecord, Fate, PhotoState, Role, TripLog
+from tripposter.models import DeletionRecord, Fate, PhotoState, Role, TripAttestation, TripLog
 
 STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
 PDF_STRING = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj")
@@ -132,10 +132,9 @@ def test_teacher_attests_only_from_the_trips_last_day(
     assert db.get(TripLog, running.id) is None
     assert "Tick the box to confirm" in unticked.get_data(as_text=True)
     page = done.get_data(as_text=True)
-    assert f"{lead.display_name} confirmed on" in page
+    assert f"{lead.display_name} (lead teacher)</strong>: <span class=\"badge yes\">Confirmed</span> Confirmed on" in page
     db.expire_all()
-    entry = db.get(TripLog, ended.id)
-    assert entry is not None and entry.attested_by == lead.id
+    assert db.get(TripAttestation, (ended.id, lead.id)) is not None
 
 
 def test_senior_leader_signs_off_then_the_log_is_read_only(
@@ -147,22 +146,23 @@ def test_senior_leader_signs_off_then_the_log_is_read_only(
     held = add_photo(db, trip, lead, "held", state=PhotoState.READY)
     auth.login(head)
 
-    too_soon = auth.post(f"/trips/{trip.id}/log/sign-off", follow_redirects=True).get_data(as_text=True)
+    sign = {"confirm": "y"}
+    too_soon = auth.post(f"/trips/{trip.id}/log/sign-off", sign, follow_redirects=True).get_data(as_text=True)
     not_theirs = auth.post(f"/trips/{trip.id}/log/attest", {"confirm": "y"}, follow_redirects=True)
-    db.add(TripLog(trip_id=trip.id, attested_by=lead.id, attested_at=photos.posted.created_at + timedelta(days=1)))
+    db.add(TripAttestation(trip_id=trip.id, user_id=lead.id, attested_at=photos.posted.created_at + timedelta(days=1)))
     db.commit()
-    still_held = auth.post(f"/trips/{trip.id}/log/sign-off", follow_redirects=True).get_data(as_text=True)
+    still_held = auth.post(f"/trips/{trip.id}/log/sign-off", sign, follow_redirects=True).get_data(as_text=True)
     held.state, held.destroyed_at = PhotoState.DESTROYED, held.created_at + timedelta(hours=2)
     db.add(DeletionRecord(photo_id=held.id, trip_id=trip.id, fate=Fate.EXPIRED, verified=True))
     db.commit()
-    signed = auth.post(f"/trips/{trip.id}/log/sign-off", follow_redirects=True).get_data(as_text=True)
-    again = auth.post(f"/trips/{trip.id}/log/sign-off", follow_redirects=True).get_data(as_text=True)
+    signed = auth.post(f"/trips/{trip.id}/log/sign-off", sign, follow_redirects=True).get_data(as_text=True)
+    again = auth.post(f"/trips/{trip.id}/log/sign-off", sign, follow_redirects=True).get_data(as_text=True)
 
-    assert "have not yet confirmed" in too_soon
+    assert "has not yet confirmed that their phone is clear" in too_soon
     assert "Only the staff of this trip" in not_theirs.get_data(as_text=True)
     assert "1 photo(s) are still held" in still_held
     assert f"Signed off by {head.display_name} on" in signed and "can no longer be changed" in signed
-    assert "Sign off this log</button>" not in signed
+    assert "Sign off and freeze this log</button>" not in signed
     assert f"signed off by {head.display_name}" in again
     db.expire_all()
     assert db.scalars(select(TripLog)).one().signed_by == head.id

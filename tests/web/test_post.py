@@ -262,4 +262,4 @@ def test_senior_leader_home_page_raises_unknown_posts_and_a_paused_account(
     auth.login(make.user(Role.ADMIN))
     html = client.get("/").get_data(as_text=True)
     assert "Posting to X is paused: X refused our tokens." in html
-    assert "1 post(s) may or may not have reached X" in html
+    assert "1 post(s) wait for your decision" in html

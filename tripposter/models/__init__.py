@@ -4,7 +4,7 @@ from .account import XAccount
 from .audit import AuditEvent
 from .base import Base, utcnow
 from .people import Role, User
-from .photos import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, TripLog
+from .photos import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, TripAttestation, TripLog
 from .roster import Pupil
 from .school import WEEKDAYS, SchoolSettings
 from .trips import Trip, trip_pupil, trip_staff
@@ -19,6 +19,7 @@ __all__ = [
     "PhotoState",
     "Post",
     "PostState",
+    "TripAttestation",
     "TripLog",
     "XAccount",
     "Pupil",

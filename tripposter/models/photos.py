@@ -47,6 +47,7 @@ class PostState(enum.StrEnum):
     CANCELLED = "cancelled"
     WITHDRAWN = "withdrawn"  # a pupil's consent was withdrawn before it went out
     EXPIRED = "expired"
+    HELD = "held"  # its author was disabled or removed before it went out: a senior leader decides
 
     @property
     def waiting(self) -> bool:
@@ -59,7 +60,8 @@ class Fate(enum.StrEnum):
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
     CANCELLED = "cancelled"
-    ORPHAN = "orphan"  # a spool file nobody knew about, found at start-up
+    ORPHAN = "orphan"  # a spool file nobody knew about, found at start-up (a partial upload, if it names a trip)
+    LEFTOVER = "leftover"  # an extra copy of a photo already in the log (an unfinished or stray outbox post)
 
 
 class Post(Base):
@@ -82,6 +84,15 @@ class Post(Base):
     # Set once an attempt's outcome was unknown: X's refusal of a copy then proves it went out.
     maybe_posted: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # The current attempt's identity, committed with the claim before anything is sent: recovery
+    # matches it on the network side, so an earlier post with the same text is never taken for it.
+    attempt_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    attempt_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A senior leader chose to send a post held because its author was disabled: it is not held again.
+    released_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    # Outbox only: its copy of the published post is kept until then, and destroyed at that time.
+    outbox_kept_until: Mapped[datetime | None] = mapped_column(default=None)
+    outbox_destroyed_at: Mapped[datetime | None] = mapped_column(default=None)
     remote_id: Mapped[str | None] = mapped_column(String(64), default=None)
     remote_url: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -150,3 +161,16 @@ class TripLog(Base):
     attested_at: Mapped[datetime | None] = mapped_column(default=None)
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
     signed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The log as signed (header and rows, canonical JSON) and its SHA-256: what the page shows after.
+    snapshot: Mapped[str | None] = mapped_column(Text, default=None)
+    snapshot_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class TripAttestation(Base):
+    """One member of a trip's staff confirming that their own phone holds no photo of the trip."""
+
+    __tablename__ = "trip_attestation"
+
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trip.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    attested_at: Mapped[datetime] = mapped_column(default=utcnow)

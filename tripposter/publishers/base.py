@@ -73,6 +73,12 @@ class CannotTellError(PublishError):
     code = "cannot_tell"
 
 
+class AmbiguousError(CannotTellError):
+    """More than one post could be the attempt's (they share its text): a person must say which."""
+
+    code = "ambiguous"
+
+
 @dataclass(frozen=True)
 class PostImage:
     """One JPEG (already scrubbed) and the alt text that describes it."""
@@ -94,12 +100,26 @@ class PostImage:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """Who one publishing attempt is, so recovery never takes another post with the same text for it.
+
+    Every photo-only post of a trip has the same text (just the hashtags), so text alone proves nothing.
+    """
+
+    id: str  # 32 hex digits, stored with the post wherever the publisher can store it (the outbox)
+    started_at: datetime  # committed before anything was sent: nothing created earlier can be this attempt
+    media_count: int
+    known_ids: frozenset[str] = frozenset()  # remote ids already recorded for other posts: never this one
+
+
+@dataclass(frozen=True)
 class Post:
     """The final caption (hashtags included) with 1 to 4 images and who may reply."""
 
     text: str = field(repr=False)  # captions are never logged
     images: tuple[PostImage, ...]
     reply_settings: str | None = DEFAULT_REPLY_SETTINGS
+    attempt: Attempt | None = None
 
     def __post_init__(self) -> None:
         if not self.text.strip():
@@ -141,11 +161,12 @@ class Publisher(Protocol):
         """
         ...
 
-    def find_recent(self, text: str) -> Published | None:
-        """Find a recent post with this caption, to settle an attempt whose outcome is unknown.
+    def find_recent(self, text: str, attempt: Attempt) -> Published | None:
+        """The post this attempt made, if it made one: settles an attempt whose outcome is unknown.
 
         Raises:
-            CannotTellError: this publisher cannot look (the caller must ask a person).
+            CannotTellError: this publisher cannot look, or cannot tell which post is this
+                attempt's (the caller must ask a person).
         """
         ...
 

@@ -1,7 +1,10 @@
 """The default publisher: posts land in a local folder shown on the Outbox page. Nothing leaves the machine.
 
 Layout: ``<root>/<post id>/post.json`` plus ``0.jpg`` … ``3.jpg``. A post is assembled in a hidden
-``.tmp-*`` folder and renamed into place in one step, so a crash never leaves half a post visible.
+``.tmp-<attempt id>-*`` folder and renamed into place in one step, so a crash never leaves half a
+post visible. A worker killed before the rename leaves that folder behind: ``leftovers`` names it
+with its attempt, so recovery destroys it at once and records it against the attempt's trip.
+``post.json`` holds the attempt's id, which is how recovery knows this post is that attempt's.
 """
 
 from __future__ import annotations
@@ -11,16 +14,16 @@ import os
 import re
 import secrets
 import shutil
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tripposter.publishers.base import Post, Published, PublishError
+from tripposter.publishers.base import Attempt, Post, Published, PublishError
 
 _ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 _TEMP_PREFIX = ".tmp-"
-_STALE_TEMP_SECONDS = 3600  # only sweep leftovers this old, so a concurrent writer is never disturbed
+_TEMP_PATTERN = re.compile(r"\.tmp-(?:([0-9a-f]{32})-)?[0-9a-f]{8,32}")
 _RECORD = "post.json"
 
 
@@ -40,6 +43,7 @@ class OutboxPost:
     alt_texts: tuple[str, ...]
     image_names: tuple[str, ...]
     reply_settings: str | None
+    attempt_id: str | None = None
 
     @property
     def url(self) -> str:
@@ -47,39 +51,53 @@ class OutboxPost:
         return f"/outbox/{self.id}"
 
 
-class OutboxPublisher:
-    """Publishes into ``root`` (created with owner-only permissions if missing)."""
+@dataclass(frozen=True)
+class Leftover:
+    """An unfinished post's folder, left by a writer that died before its rename."""
 
-    def __init__(self, root: Path) -> None:
+    name: str
+    attempt_id: str | None
+    files: int
+
+
+class OutboxPublisher:
+    """Publishes into ``root`` (created with owner-only permissions if missing).
+
+    ``checkpoint`` is a test hook called between the write's steps, to kill the writer there.
+    """
+
+    def __init__(self, root: Path, checkpoint: Callable[[str], None] | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.checkpoint = checkpoint or (lambda step: None)
 
     def publish(self, post: Post) -> Published:
         """Store the post and its images atomically and return its local URL."""
         post_id = secrets.token_hex(16)
-        temp = self.root / f"{_TEMP_PREFIX}{post_id}"
+        attempt = post.attempt.id if post.attempt else None
+        temp = self.root / f"{_TEMP_PREFIX}{attempt + '-' if attempt else ''}{secrets.token_hex(8)}"
         temp.mkdir(mode=0o700)
         try:
+            self.checkpoint("outbox-folder")
             names = []
             for index, image in enumerate(post.images):
-                name = f"{index}.jpg"
-                _write_durably(temp / name, image.jpeg)
-                names.append(name)
+                names.append(f"{index}.jpg")
+                _write_durably(temp / names[-1], image.jpeg)
+                self.checkpoint(f"outbox-image-{index}")
             record = {
-                "id": post_id,
-                "text": post.text,
-                "created_at": datetime.now(UTC).isoformat(),
-                "alt_texts": [image.alt_text for image in post.images],
-                "image_names": names,
+                "id": post_id, "attempt_id": attempt, "text": post.text, "created_at": datetime.now(UTC).isoformat(),
+                "alt_texts": [image.alt_text for image in post.images], "image_names": names,
                 "reply_settings": post.reply_settings,
             }
             _write_durably(temp / _RECORD, json.dumps(record, ensure_ascii=False).encode())
+            self.checkpoint("outbox-record")
             os.rename(temp, self.root / post_id)  # the one step that makes the post exist
-        except BaseException:
+        except Exception:
+            # A failure we live through cleans up here; a kill leaves the folder to ``leftovers``.
             shutil.rmtree(temp, ignore_errors=True)
             raise
+        self.checkpoint("outbox-renamed")
         _fsync_dir(self.root)
-        self._sweep_stale_temp()
         return Published(remote_id=post_id, url=f"/outbox/{post_id}")
 
     def list_posts(self) -> list[OutboxPost]:
@@ -112,20 +130,35 @@ class OutboxPublisher:
             raise OutboxNotFoundError("That photo is not in the outbox.")
         return path
 
-    def find_recent(self, text: str) -> Published | None:
-        """The newest stored post with exactly this caption, if any."""
+    def find_recent(self, text: str, attempt: Attempt) -> Published | None:
+        """The stored post this attempt wrote (its id is in ``post.json``); never one that only shares its text."""
         for post in self.list_posts():
-            if post.text == text:
+            if post.attempt_id == attempt.id and post.text == text and post.id not in attempt.known_ids:
                 return Published(remote_id=post.id, url=post.url)
         return None
 
-    def delete_post(self, post_id: str) -> None:
-        """Remove a post and its images from the outbox.
+    def delete_post(self, post_id: str) -> tuple[int, bool]:
+        """Remove a post and its images from the outbox: how many files it held, and whether it is gone.
 
         Raises:
             OutboxNotFoundError: the id is malformed or unknown.
         """
-        shutil.rmtree(self._post_dir(post_id))
+        path = self._post_dir(post_id)
+        return _count_files(path), _remove(path, self.root)
+
+    def leftovers(self) -> list[Leftover]:
+        """Unfinished posts' folders, each with the attempt that was writing it when known."""
+        found = []
+        for entry in self.root.iterdir():
+            if match := _TEMP_PATTERN.fullmatch(entry.name):
+                found.append(Leftover(entry.name, match.group(1), _count_files(entry)))
+        return sorted(found, key=lambda leftover: leftover.name)
+
+    def remove_leftover(self, name: str) -> bool:
+        """Destroy one unfinished folder named by ``leftovers``; True once it is confirmed gone."""
+        if not _TEMP_PATTERN.fullmatch(name):
+            raise OutboxNotFoundError("That is not an unfinished outbox folder.")
+        return _remove(self.root / name, self.root)
 
     def _post_dir(self, post_id: str) -> Path:
         if not isinstance(post_id, str) or not _ID_PATTERN.fullmatch(post_id):
@@ -144,13 +177,8 @@ class OutboxPublisher:
             alt_texts=tuple(record["alt_texts"]),
             image_names=tuple(record["image_names"]),
             reply_settings=record.get("reply_settings"),
+            attempt_id=record.get("attempt_id"),
         )
-
-    def _sweep_stale_temp(self) -> None:
-        cutoff = time.time() - _STALE_TEMP_SECONDS
-        for entry in self.root.iterdir():
-            if entry.name.startswith(_TEMP_PREFIX) and entry.stat().st_mtime < cutoff:
-                shutil.rmtree(entry, ignore_errors=True)
 
 
 def _write_durably(path: Path, data: bytes) -> None:
@@ -159,6 +187,17 @@ def _write_durably(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _count_files(path: Path) -> int:
+    return sum(1 for entry in path.rglob("*") if not entry.is_dir()) if path.is_dir() else 0
+
+
+def _remove(path: Path, root: Path) -> bool:
+    """Delete a folder, push the deletion to disk, and confirm with a stat that it is gone."""
+    shutil.rmtree(path, ignore_errors=True)
+    _fsync_dir(root)
+    return not os.path.lexists(path)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 import tweepy
 
 from tripposter.publishers.base import (
+    AmbiguousError,
+    Attempt,
     CannotTellError,
     Post,
     Published,
@@ -38,6 +41,14 @@ from tripposter.publishers.x_media import (
 
 _URL = re.compile(r"https?://\S+")
 RECENT_POSTS_TO_CHECK = 20
+# Our clock and X's may disagree by this much: a same-text post made within it just before the
+# attempt started cannot be told apart from the attempt, so a person decides.
+CLOCK_SKEW = timedelta(seconds=5)
+_TWITTER_EPOCH_MS = 1288834974657  # X's ids carry their creation time (snowflake)
+AMBIGUOUS = (
+    "More than one post on the school's X account could be this one (they share the same text), so the app "
+    "cannot tell which. Check the account by hand."
+)
 
 
 class XPublisher:
@@ -110,11 +121,12 @@ class XPublisher:
             daily_limit=parse_daily_limit(response.headers),
         )
 
-    def find_recent(self, text: str) -> Published | None:
-        """Look through the account's latest posts for this caption (X adds links, so they are ignored).
+    def find_recent(self, text: str, attempt: Attempt) -> Published | None:
+        """The post this attempt made: same text (links ignored), same number of photos, created after
+        the attempt started, and not already recorded for another post.
 
         Raises:
-            CannotTellError: the app's API tier may not read the account's posts.
+            CannotTellError: the API tier may not read the account's posts, or more than one post fits.
             RetryableError, NeedsReconnectError: as for ``publish``.
         """
         try:
@@ -122,6 +134,8 @@ class XPublisher:
                 id=self._account_id(),
                 max_results=RECENT_POSTS_TO_CHECK,
                 exclude=["retweets", "replies"],
+                start_time=attempt.started_at - CLOCK_SKEW,
+                tweet_fields=["created_at", "attachments"],
                 user_auth=True,
             )
         except tweepy.Forbidden as exc:
@@ -133,10 +147,11 @@ class XPublisher:
             raise error_for_response(exc.response) from exc
         except requests.RequestException as exc:
             raise error_for_exception(exc, request_sent=False) from exc
-        wanted = _comparable(text)
-        for tweet in _json(response).get("data") or []:
-            if _comparable(str(tweet.get("text", ""))) == wanted:
-                return Published(remote_id=str(tweet["id"]), url=self._url(str(tweet["id"])))
+        fits, maybe = _candidates(_json(response).get("data") or [], text, attempt)
+        if len(fits) == 1 and not maybe:
+            return Published(remote_id=fits[0], url=self._url(fits[0]))
+        if fits or maybe:
+            raise AmbiguousError(AMBIGUOUS)
         return None
 
     def _account_id(self) -> str:
@@ -174,3 +189,31 @@ def _json(response: requests.Response) -> dict[str, Any]:
 def _comparable(text: str) -> str:
     """Caption text as X echoes it back: entities unescaped, links (t.co, media) dropped, spaces folded."""
     return " ".join(_URL.sub(" ", html.unescape(text)).split())
+
+
+def _candidates(tweets: list[Any], text: str, attempt: Attempt) -> tuple[list[str], list[str]]:
+    """Posts that are surely after the attempt started, and posts within the clock skew before it."""
+    wanted, fits, maybe = _comparable(text), [], []
+    for tweet in tweets:
+        if not isinstance(tweet, dict) or "id" not in tweet:
+            continue
+        tweet_id = str(tweet["id"])
+        if tweet_id in attempt.known_ids or _comparable(str(tweet.get("text", ""))) != wanted:
+            continue
+        media = (tweet.get("attachments") or {}).get("media_keys") or []
+        created = _created_at(tweet)
+        if len(media) != attempt.media_count or created is None or created < attempt.started_at - CLOCK_SKEW:
+            continue  # another post: a different number of photos, or made before this attempt began
+        (fits if created >= attempt.started_at else maybe).append(tweet_id)
+    return fits, maybe
+
+
+def _created_at(tweet: dict[str, Any]) -> datetime | None:
+    """When X made the post: its ``created_at``, else the time inside its snowflake id."""
+    raw = tweet.get("created_at")
+    try:
+        if isinstance(raw, str):
+            return datetime.fromisoformat(raw.replace("Z", "+00:00")).astimezone(UTC)
+        return datetime.fromtimestamp(((int(tweet["id"]) >> 22) + _TWITTER_EPOCH_MS) / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -5,22 +5,22 @@ The rows themselves are built in ``deletion_rows``; this module decides when the
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from ..models import Role, Trip, TripLog, User, utcnow
+from ..models import Role, Trip, TripAttestation, TripLog, User, utcnow
 from . import audit
 from .deletion_rows import FATE_WORDS, LogRow, TripDeletionLog, build_log
+from .deletion_report import live_cells, live_facts
+from .deletion_snapshot import freeze
+from .deletion_staff import ATTESTATION
 from .errors import ServiceError, ValidationError
 
 __all__ = ["ATTESTATION", "FATE_WORDS", "LogRow", "TripDeletionLog", "attest", "build_log", "sign_off"]
 
-ATTESTATION = (
-    "I confirm that I have deleted every photo of this trip from my phone and any other device, "
-    "including 'recently deleted' folders."
-)
 
 
 class LogClosedError(ServiceError):
@@ -43,8 +43,9 @@ def attest_refusals(log: TripDeletionLog, actor: User) -> list[ServiceError]:
     if not log.trip.is_led_by(actor):
         refusals.append(NotTripStaffError("Only the staff of this trip can confirm that their phones are clear."))
     waits: list[str] = []
-    if log.attested and log.attested_by is not None:
-        waits.append(f"{log.attested_by.display_name} already confirmed this on {log.when(log.attested_at)}.")
+    mine = next((a for a in log.attestations if a.user.id == actor.id), None)
+    if mine is not None and mine.valid:
+        waits.append(f"You already confirmed this on {log.when(mine.at)}.")
     if not log.trip_over:
         last = log.trip.end_date.strftime("%A %-d %B %Y")
         waits.append(f"You can confirm this from {last}, the trip's last day: photos may be taken until then.")
@@ -59,27 +60,31 @@ def sign_off_refusals(log: TripDeletionLog, actor: User) -> list[ServiceError]:
     if actor.role is not Role.ADMIN:
         refusals.append(ServiceError("Only a senior leader can sign off a deletion log."))
     waits: list[str] = []
-    if log.late_photos:
-        waits.append(f"{log.late_photos} photo(s) arrived after the staff confirmed: they must confirm again.")
+    lead = log.lead_attestation
+    if lead is not None and lead.late_photos:
+        waits.append(f"{lead.late_photos} photo(s) arrived after {lead.user.display_name} confirmed: "
+                     "they must confirm again.")
     elif not log.attested:
-        waits.append("The trip's staff have not yet confirmed that their phones are clear.")
-    elif log.attested_by is not None and log.attested_by.id == actor.id:
+        waits.append(f"The lead teacher, {log.trip.lead.display_name}, has not yet confirmed that their phone is clear.")
+    if any(a.user.id == actor.id and a.at is not None for a in log.attestations):
         # The sign-off is a second person's check on the attestation.
         waits.append("You confirmed this log yourself: another senior leader must sign it off.")
     if log.held:
         waits.append(f"{log.held} photo(s) are still held. Sign off once they have been destroyed.")
+    if log.in_outbox:
+        waits.append(f"The outbox still keeps {log.in_outbox} posted photo(s). Sign off once it has destroyed them.")
     if log.unverified:
         waits.append(f"{log.unverified} photo(s) were deleted but not verified. Ask your IT support to check.")
     return refusals + [LogNotReadyError(w) for w in waits]
 
 
-def attest(session: Session, actor: User, trip: Trip, *, confirmed: bool) -> TripLog:
-    """Record that ``actor``, one of the trip's staff, has deleted every photo from their devices.
+def attest(session: Session, actor: User, trip: Trip, *, confirmed: bool) -> TripAttestation:
+    """Record that ``actor``, one of the trip's staff, has deleted every photo from their own devices.
 
     Raises:
         LogClosedError: the log is already signed off.
         NotTripStaffError: ``actor`` is not the trip's lead or extra staff.
-        LogNotReadyError: the trip has not reached its last day, or the log is already attested.
+        LogNotReadyError: the trip has not reached its last day, or ``actor`` already confirmed it.
         ValidationError: the confirmation box was not ticked.
     """
     log = build_log(session, trip)
@@ -87,24 +92,34 @@ def attest(session: Session, actor: User, trip: Trip, *, confirmed: bool) -> Tri
         raise refusals[0]
     if not confirmed:
         raise ValidationError({"confirm": "Tick the box to confirm that you have deleted every photo."})
-    entry = _write(session, trip, attested_by=actor.id, attested_at=utcnow())
+    entry = session.get(TripAttestation, (trip.id, actor.id))
+    if entry is None:
+        session.add(entry := TripAttestation(trip_id=trip.id, user_id=actor.id))
+    entry.attested_at = utcnow()  # again after late photos: the new time covers them
+    session.flush()
     audit.record(session, actor, "log.attested", trip, photos=log.received, still_held=log.held)
     return entry
 
 
-def sign_off(session: Session, actor: User, trip: Trip) -> TripLog:
-    """Close the log for good: a senior leader's sign-off after the attestation, with every photo destroyed.
+def sign_off(session: Session, actor: User, trip: Trip, *, confirmed: bool) -> TripLog:
+    """Close the log for good, storing it exactly as signed (header and rows) with its SHA-256.
 
     Raises:
         LogClosedError: the log is already signed off.
-        LogNotReadyError: not attested, a photo is still held or unverified, or ``actor`` attested it.
+        LogNotReadyError: the lead has not confirmed, a photo is still held or unverified, or ``actor`` attested it.
         ServiceError: ``actor`` is not a senior leader.
+        ValidationError: the confirmation box was not ticked.
     """
     log = build_log(session, trip)
     if refusals := sign_off_refusals(log, actor):
         raise refusals[0]
-    entry = _write(session, trip, signed_by=actor.id, signed_at=utcnow())
-    audit.record(session, actor, "log.signed_off", trip, photos=log.received, posted=log.posted)
+    if not confirmed:
+        raise ValidationError({"confirm": "Tick the box to confirm that you have checked this log and want to close it."})
+    signed = dataclasses.replace(log, signed_by=actor, signed_at=utcnow())
+    snapshot, digest = freeze(live_facts(signed), [live_cells(signed, row) for row in signed.rows])
+    entry = _write(session, trip, signed_by=actor.id, signed_at=signed.signed_at, snapshot=snapshot,
+                   snapshot_sha256=digest)
+    audit.record(session, actor, "log.signed_off", trip, photos=log.received, posted=log.posted, sha256=digest)
     return entry
 
 

@@ -12,7 +12,9 @@ import unicodedata
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
-from .deletion_log import ATTESTATION, LogRow, TripDeletionLog
+from .deletion_rows import LogRow, TripDeletionLog
+from .deletion_snapshot import Frozen, thaw
+from .deletion_staff import ATTESTATION, Attestation
 
 COLUMNS = ("Photo", "Received", "SHA-256 of received bytes", "Fate", "Post link", "Destroyed", "Verified", "Copies")
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
@@ -39,16 +41,31 @@ def safe_cell(value: str) -> str:
 def destroyed_text(log: TripDeletionLog, row: LogRow) -> str:
     if row.held:
         return f"Still held \u2014 will be destroyed by {log.when(row.held_until)}"
-    return log.when(row.destroyed_at)
+    text = log.when(row.destroyed_at)
+    if row.outbox_until is not None:
+        text += f"; the outbox keeps the posted copy until {log.when(row.outbox_until)}"
+    elif row.outbox_destroyed_at is not None:
+        text += f"; outbox copy destroyed {log.when(row.outbox_destroyed_at)}"
+    return text
+
+
+def staff_line(log: TripDeletionLog, attestation: Attestation) -> str:
+    """Whether one member of staff has confirmed for their own phone."""
+    if attestation.at is None:
+        return "Not yet confirmed."
+    line = f"Confirmed on {log.when(attestation.at)}."
+    if attestation.late_photos:
+        line += f" {attestation.late_photos} photo(s) arrived after that, so they must confirm again."
+    return line
+
+
+def staff_label(attestation: Attestation) -> str:
+    return f"{attestation.user.display_name}{' (lead teacher)' if attestation.is_lead else ''}"
 
 
 def attestation_line(log: TripDeletionLog) -> str:
-    if log.attested_at is None or log.attested_by is None:
-        return "Not yet: the trip's staff have not confirmed that their phones are clear."
-    line = f"{log.attested_by.display_name} confirmed on {log.when(log.attested_at)}: \u201c{ATTESTATION}\u201d"
-    if log.late_photos:
-        line += f" {log.late_photos} photo(s) arrived after that, so it must be confirmed again."
-    return line
+    done = sum(1 for a in log.attestations if a.valid)
+    return f"{done} of {len(log.attestations)} staff have confirmed: \u201c{ATTESTATION}\u201d"
 
 
 def sign_off_line(log: TripDeletionLog) -> str:
@@ -63,7 +80,7 @@ def trip_dates(log: TripDeletionLog) -> str:
     return text if first == last else f"{text} to {last.strftime('%a %-d %B %Y')}"
 
 
-def _facts(log: TripDeletionLog) -> list[tuple[str, str]]:
+def live_facts(log: TripDeletionLog) -> list[tuple[str, str]]:
     return [
         ("School", log.school_name),
         ("Trip", log.trip.name),
@@ -73,14 +90,24 @@ def _facts(log: TripDeletionLog) -> list[tuple[str, str]]:
         ("Photos received", str(log.received)),
         ("Posted", str(log.posted)),
         ("Not posted", str(log.not_posted)),
-        ("All destroyed and verified", "yes" if log.all_settled else f"no ({log.held} still held)"),
+        ("Still waiting", str(log.waiting)),
+        ("All destroyed and verified", "yes" if log.all_settled else f"no ({settled_gap(log)})"),
         ("Staff confirmation", attestation_line(log)),
+        *((staff_label(a), staff_line(log, a)) for a in log.attestations),
         ("Sign-off", sign_off_line(log)),
-        ("Generated", log.when(log.generated_at)),
     ]
 
 
-def _cells(log: TripDeletionLog, row: LogRow) -> tuple[str, ...]:
+def settled_gap(log: TripDeletionLog) -> str:
+    gaps = [f"{log.held} still held"]
+    if log.unverified:
+        gaps.append(f"{log.unverified} not verified")
+    if log.in_outbox:
+        gaps.append(f"{log.in_outbox} posted copies still in the outbox")
+    return ", ".join(gaps)
+
+
+def live_cells(log: TripDeletionLog, row: LogRow) -> tuple[str, ...]:
     return (
         row.short_id,
         log.when(row.received_at) or "unknown",
@@ -93,16 +120,38 @@ def _cells(log: TripDeletionLog, row: LogRow) -> tuple[str, ...]:
     )
 
 
+def sheet(log: TripDeletionLog) -> tuple[list[tuple[str, str]], list[tuple[str, ...]]]:
+    """The facts and rows to print: as signed when the log is signed off (with what changed since), else as now."""
+    facts, rows = live_facts(log), [live_cells(log, r) for r in log.rows]
+    frozen = frozen_view(log)
+    if frozen is None:
+        return [*facts, ("Generated", log.when(log.generated_at))], rows
+    extra = [
+        ("Checksum (SHA-256 of the log as signed)", f"{frozen.sha256} ({'matches' if frozen.intact else 'DOES NOT MATCH'})"),
+        ("Edits after sign-off", "; ".join(frozen.edits) or "none"),
+        ("Generated", log.when(log.generated_at)),
+    ]
+    return [*frozen.facts, *extra], frozen.rows
+
+
+def frozen_view(log: TripDeletionLog) -> Frozen | None:
+    """The log as signed, compared with the log as it stands now; None while it is not signed off."""
+    if not log.signed or log.snapshot is None or log.snapshot_sha256 is None:
+        return None
+    return thaw(log.snapshot, log.snapshot_sha256, live_facts(log), [live_cells(log, r) for r in log.rows])
+
+
 def render_csv(log: TripDeletionLog) -> str:
     """The trip's facts as label/value lines, a blank line, then one row per photo under a header row."""
     out = io.StringIO()
     writer = csv.writer(out)
-    for label, value in _facts(log):
+    facts, rows = sheet(log)
+    for label, value in facts:
         writer.writerow([safe_cell(label), safe_cell(value)])
     writer.writerow([])
     writer.writerow(COLUMNS)
-    for row in log.rows:
-        writer.writerow([safe_cell(cell) for cell in _cells(log, row)])
+    for cells in rows:
+        writer.writerow([safe_cell(cell) for cell in cells])
     # The byte-order mark makes Excel read the file as UTF-8, so accented names survive.
     return "\ufeff" + out.getvalue()
 
@@ -147,7 +196,7 @@ def render_pdf(log: TripDeletionLog) -> bytes:
 
 
 def _write_facts(pdf: FPDF, log: TripDeletionLog) -> None:
-    for label, value in _facts(log):
+    for label, value in sheet(log)[0]:
         pdf.set_font("Helvetica", "B", 9)
         pdf.cell(48, 5, latin1(label))
         pdf.set_font("Helvetica", size=9)
@@ -156,7 +205,8 @@ def _write_facts(pdf: FPDF, log: TripDeletionLog) -> None:
 
 
 def _write_table(pdf: FPDF, log: TripDeletionLog) -> None:
-    if not log.rows:
+    rows = sheet(log)[1]
+    if not rows:
         pdf.set_font("Helvetica", "I", 10)
         pdf.cell(0, 6, "No photos were received for this trip.")
         return
@@ -165,9 +215,9 @@ def _write_table(pdf: FPDF, log: TripDeletionLog) -> None:
     with pdf.table(col_widths=_WIDTHS, width=sum(_WIDTHS), align="LEFT", text_align="LEFT", headings_style=heading,
                    line_height=4, padding=1, repeat_headings=1) as table:
         table.row(COLUMNS)
-        for row in log.rows:
+        for values in rows:
             cells = table.row()
-            for index, value in enumerate(_cells(log, row)):
+            for index, value in enumerate(values):
                 # Monospace keeps the 64 hex digits on one line and easy to compare by eye.
                 style = FontFace(family="Courier", size_pt=6.5) if index == 2 else None
                 cells.cell(latin1(value), style=style)

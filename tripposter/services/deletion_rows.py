@@ -24,6 +24,7 @@ from ..models import (
     User,
     utcnow,
 )
+from .deletion_staff import Attestation, attestations
 from .destruction import FATE_OF_STATE
 from .school import get_school
 
@@ -34,6 +35,7 @@ FATE_WORDS = {
     Fate.WITHDRAWN: "Consent withdrawn, not posted",
     Fate.CANCELLED: "Cancelled by the teacher",
     Fate.ORPHAN: "Stray copy found at start-up",
+    Fate.LEFTOVER: "Extra copy destroyed",
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -52,6 +54,13 @@ class LogRow:
     verified: bool
     copies: int
     held_until: datetime | None
+    outbox_until: datetime | None = None  # the outbox still holds the posted copy until then
+    outbox_destroyed_at: datetime | None = None
+
+    @property
+    def counted(self) -> bool:
+        """A photo received (or a partial upload), not an extra copy of one already counted."""
+        return self.fate is not Fate.LEFTOVER
 
     @property
     def sha_short(self) -> str:
@@ -81,17 +90,19 @@ class TripDeletionLog:
     trip: Trip
     school_name: str
     rows: tuple[LogRow, ...]
-    attested_by: User | None
-    attested_at: datetime | None
+    attestations: tuple[Attestation, ...]
     signed_by: User | None
     signed_at: datetime | None
     zone: ZoneInfo
     today: date
     generated_at: datetime
+    snapshot: str | None = None  # the log as signed: canonical JSON
+    snapshot_sha256: str | None = None
 
     @property
     def received(self) -> int:
-        return len(self.rows)
+        """Photos received = posted + not posted + still waiting (extra copies are not photos)."""
+        return sum(1 for r in self.rows if r.counted)
 
     @property
     def posted(self) -> int:
@@ -99,11 +110,25 @@ class TripDeletionLog:
 
     @property
     def not_posted(self) -> int:
-        return self.received - self.posted
+        return sum(1 for r in self.rows if r.counted and r.fate is not None and r.fate is not Fate.POSTED)
+
+    @property
+    def waiting(self) -> int:
+        """Photos whose fate nothing has decided yet."""
+        return sum(1 for r in self.rows if r.counted and r.fate is None)
 
     @property
     def held(self) -> int:
         return sum(1 for r in self.rows if r.held)
+
+    @property
+    def in_outbox(self) -> int:
+        """Posted photos whose copy the outbox still keeps."""
+        return sum(1 for r in self.rows if r.outbox_until is not None)
+
+    @property
+    def lead_attestation(self) -> Attestation | None:
+        return next((a for a in self.attestations if a.is_lead), None)
 
     @property
     def unverified(self) -> int:
@@ -111,18 +136,18 @@ class TripDeletionLog:
 
     @property
     def all_settled(self) -> bool:
-        return all(r.settled for r in self.rows)
+        return all(r.settled for r in self.rows) and not self.in_outbox
 
     @property
     def late_photos(self) -> int:
-        """Photos received after the attestation, which it therefore cannot cover."""
-        if self.attested_at is None:
-            return 0
-        return sum(1 for r in self.rows if r.received_at is not None and r.received_at > self.attested_at)
+        """Photos received after a confirmation, which it therefore cannot cover."""
+        return max((a.late_photos for a in self.attestations), default=0)
 
     @property
     def attested(self) -> bool:
-        return self.attested_at is not None and not self.late_photos
+        """The lead has confirmed, after the last photo arrived: the least a sign-off needs."""
+        lead = self.lead_attestation
+        return lead is not None and lead.valid
 
     @property
     def signed(self) -> bool:
@@ -144,17 +169,19 @@ def build_log(session: Session, trip: Trip, *, now: datetime | None = None) -> T
     zone = ZoneInfo(school.timezone)
     now = now or utcnow()
     entry = session.get(TripLog, trip.id)
+    rows = tuple(_rows(session, trip))
     return TripDeletionLog(
         trip=trip,
         school_name=school.name,
-        rows=tuple(_rows(session, trip)),
-        attested_by=session.get(User, entry.attested_by) if entry and entry.attested_by else None,
-        attested_at=entry.attested_at if entry else None,
+        rows=rows,
+        attestations=attestations(session, trip, [r.received_at for r in rows if r.counted and r.received_at]),
         signed_by=session.get(User, entry.signed_by) if entry and entry.signed_by else None,
         signed_at=entry.signed_at if entry else None,
         zone=zone,
         today=now.astimezone(zone).date(),
         generated_at=now,
+        snapshot=entry.snapshot if entry else None,
+        snapshot_sha256=entry.snapshot_sha256 if entry else None,
     )
 
 
@@ -174,7 +201,8 @@ def _rows(session: Session, trip: Trip) -> list[LogRow]:
 def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[str] | None) -> LogRow:
     fate = record.fate if record else FATE_OF_STATE.get(photo.state)
     destroyed_at = record.deleted_at if record else photo.destroyed_at
-    post_url = photo.post.remote_url if photo.post is not None else None
+    post = photo.post
+    post_url = post.remote_url if post is not None else None
     if record is None:
         words = "Waiting to be posted" if photo.state is PhotoState.POSTING else "Not posted yet"
         fate_text = _fate_text(fate, "", names) if fate else words
@@ -194,6 +222,8 @@ def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[st
         verified=bool(record and record.verified),
         copies=record.copies if record else 0,
         held_until=photo.expires_at if destroyed_at is None else None,
+        outbox_until=post.outbox_kept_until if post and fate is Fate.POSTED and not post.outbox_destroyed_at else None,
+        outbox_destroyed_at=post.outbox_destroyed_at if post and fate is Fate.POSTED else None,
     )
 
 
@@ -214,7 +244,7 @@ def _record_row(record: DeletionRecord, names: re.Pattern[str] | None) -> LogRow
 
 def _fate_text(fate: Fate, reason: str, names: re.Pattern[str] | None) -> str:
     words = FATE_WORDS[fate]
-    if fate is Fate.REJECTED and reason.strip():
+    if fate in (Fate.REJECTED, Fate.ORPHAN, Fate.LEFTOVER) and reason.strip():
         # Reasons are meant to be name-free; this is the second line of defence for the log.
         clean = names.sub("a pupil", reason.strip()) if names else reason.strip()
         words = f"{words}: {clean}"

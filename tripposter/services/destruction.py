@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import DeletionRecord, Fate, Photo, PhotoState
+from ..models import DeletionRecord, Fate, Photo, PhotoState, Trip
 from ..spool import Spool, SpoolError
 from . import audit
 
@@ -21,6 +21,8 @@ from . import audit
 # take minutes to send one. An unknown file younger than this may still belong to such an upload, so
 # reconciliation leaves it for a later pass (the worker reconciles every minute).
 ORPHAN_GRACE = timedelta(minutes=15)
+
+PARTIAL_UPLOAD = "a partial upload, cut off before it arrived (the server stopped), destroyed unread"
 
 FATE_OF_STATE = {
     PhotoState.PUBLISHED: Fate.POSTED,
@@ -97,9 +99,13 @@ def reconcile_spool(
             gone = spool.destroy(entry)
         except SpoolError:  # not a name we generate: a stray file or link someone put there
             gone = spool.remove_stray(entry)
-        session.add(DeletionRecord(fate=Fate.ORPHAN, reason="found in the spool with no photo", copies=1,
-                                   deleted_at=now, verified=gone))
-        audit.record(session, None, "photo.orphan_destroyed", None, copies=1, verified=gone)
+        trip_id = spool.incoming_trip(entry)
+        trip_id = trip_id if trip_id is not None and session.get(Trip, trip_id) is not None else None
+        reason = PARTIAL_UPLOAD if trip_id is not None else "found in the spool with no photo"
+        session.add(DeletionRecord(fate=Fate.ORPHAN, trip_id=trip_id, reason=reason, copies=1, deleted_at=now,
+                                   verified=gone))
+        where = {"trip_id": trip_id} if trip_id is not None else {}
+        audit.record(session, None, "photo.orphan_destroyed", None, copies=1, verified=gone, **where)
         result.orphans += 1
     for name, photo in held.items():
         if not spool.exists(name) and photo.state not in FATE_OF_STATE:

@@ -19,7 +19,10 @@ from ..db import transaction
 from ..models import Post, PostState
 from ..runtime import Runtime
 
-LEASE = timedelta(minutes=10)
+# Short, because it is renewed every RENEW_SECONDS while the send is alive: a dead worker's claim
+# runs out in a minute and a half, and the next minute's recovery checks whether the post went out.
+LEASE = timedelta(seconds=90)
+RENEW_SECONDS = 20.0
 log = logging.getLogger(__name__)
 
 

@@ -8,6 +8,7 @@ This module owns its transactions, because the job queue calls it.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..db import transaction
 from ..errors import UserFacingError
-from ..models import Fate, Photo, PhotoState, Post, PostState, Trip
+from ..models import Fate, Photo, PhotoState, Post, PostState, Trip, User
 from ..pipeline.errors import PipelineError
 from ..pipeline.faces import Face
 from ..pipeline.photo import apply_blur
@@ -24,6 +25,7 @@ from ..publishers import base as pub
 from ..runtime import Runtime
 from ..spool import SpoolError
 from . import audit, x_account
+from .attempts import HELD_AUTHOR, SAME_TEXT_DUPLICATE, attempt_of, same_text_posted
 from .destruction import destroy_photo
 from .lease import LEASE, LeaseKeeper
 from .posts import release_photos
@@ -31,6 +33,7 @@ from .rules import photo_consent, trip_window, weekly_hours
 from .school import get_school
 
 MAX_BACKOFF = timedelta(hours=1)
+OUTBOX_URL = "/outbox/"
 
 
 def publish_post(rt: Runtime, post_id: int) -> str:
@@ -92,6 +95,12 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
     if taken.rowcount != 1:
         return "taken"
     session.refresh(post)
+    author = session.get(User, post.author_id)
+    if (author is None or not author.is_active) and post.released_by is None:
+        # Disabling an account is step 2 of the lost-phone procedure: what it queued waits for a person.
+        post.state, post.claimed_until, post.last_error = PostState.HELD, None, HELD_AUTHOR
+        audit.record(session, None, "post.held", post, reason="author disabled or removed")
+        return "held"
     trip, school = _trip(session, post), get_school(session)
     photos = list(post.photos)
     if any(not (photo.spool_name and photo.wrapped_key) for photo in photos):
@@ -106,6 +115,8 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
     if not post.urgent_reason and not is_open(now, weekly_hours(school), school.timezone, trip_window(trip)):
         return _reschedule(session, rt, post, next_opening(now, weekly_hours(school), school.timezone, trip_window(trip)), now)
     post.attempts += 1
+    # Who this attempt is, committed with the claim, before a single byte is sent.
+    post.attempt_id, post.attempt_started_at = secrets.token_hex(16), now
     return "claimed"
 
 
@@ -119,7 +130,8 @@ def _build_request(session: Session, rt: Runtime, post: Post) -> pub.Post:
         faces = [Face(**photo.faces[i]) for i in sorted(blur)]
         jpeg = apply_blur(clean, faces, rt.limits) if faces else clean
         images.append(pub.PostImage(jpeg, photo.alt_text))
-    return pub.Post(text=post.text, images=tuple(images), reply_settings=school.reply_settings or None)
+    attempt = attempt_of(session, post)
+    return pub.Post(text=post.text, images=tuple(images), reply_settings=school.reply_settings or None, attempt=attempt)
 
 
 def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily: pub.RateLimit | None = None) -> None:
@@ -129,6 +141,8 @@ def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily:
         post = get_post(session, post_id)
         post.remote_id, post.remote_url, post.state = remote_id, url, PostState.PUBLISHED
         post.published_at, post.claimed_until, post.last_error = now, None, ""
+        if url.startswith(OUTBOX_URL):  # the outbox's copy is a local copy too: kept for a set time only
+            post.outbox_kept_until = now + timedelta(days=rt.settings.outbox_retention_days)
         for photo in post.photos:
             photo.state = PhotoState.PUBLISHED
         x_account.record_limits(session, daily)
@@ -153,6 +167,11 @@ def _handle_error(rt: Runtime, post_id: int, exc: UserFacingError) -> str:
         if isinstance(exc, pub.RetryableError) and exc.outcome_unknown:
             post.state, post.maybe_posted = PostState.UNKNOWN, True  # recovery reconciles; never a blind resend
             audit.record(session, None, "post.unknown", post, error=exc.code)
+            return "unknown"
+        if isinstance(exc, pub.RejectedError) and exc.duplicate and post.maybe_posted and same_text_posted(session, post):
+            # The copy X has may be another post's: only a person can tell.
+            post.state, post.attempt_id, post.last_error = PostState.UNKNOWN, None, SAME_TEXT_DUPLICATE
+            audit.record(session, None, "post.needs_decision", post, error=exc.code)
             return "unknown"
         if isinstance(exc, pub.RejectedError) and exc.duplicate and post.maybe_posted:
             # X refuses a copy of a post it already has: the earlier, unknown attempt went out.

@@ -1,8 +1,10 @@
 """After a crash: settle posts whose outcome is unknown, finish destructions, clear the spool.
 
 A post is *unknown* when it was sent (or may have been) but its remote id was never recorded.
-It is reconciled by asking the publisher for a recent post with the same text. When the
-publisher cannot tell (X's lower API tiers cannot read the timeline), a senior leader decides.
+It is reconciled by asking the publisher for the post *this attempt* made: the attempt's id (the
+outbox stores it), or its start time, photo count and the ids other posts own (X). Text alone is
+never enough: every photo-only post of a trip has the same text. When the publisher cannot tell
+(X's lower API tiers cannot read the timeline, or more than one post fits), a senior leader decides.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from ..models import Fate, PhotoState, Post, PostState, User
 from ..publishers import base as pub
 from ..runtime import Runtime
 from . import audit
+from .attempts import SAME_TEXT_DUPLICATE, attempt_of
+from .deletion_outbox import OutboxSettled, settle_outbox
 from .destruction import Reconciled, destroy_photo, finish_destructions, reconcile_spool
 from .errors import ServiceError
 from .publishing import destroy_post_photos, get_post, record_published
 
 Decision = Literal["posted", "resend", "cancel"]
 NEEDS_HUMAN = "X cannot tell us whether this post went out. A senior leader must check the account and decide."
+UNSETTLED = (PostState.UNKNOWN, PostState.PUBLISHING)
 
 
 @dataclass
@@ -31,6 +36,7 @@ class RecoveryReport:
     stale: int = 0
     reconciled: dict[str, int] = field(default_factory=dict)
     spool: Reconciled | None = None
+    outbox: OutboxSettled | None = None
 
 
 def recover(rt: Runtime, *, spool: bool = False) -> RecoveryReport:
@@ -55,6 +61,7 @@ def recover(rt: Runtime, *, spool: bool = False) -> RecoveryReport:
     if spool:
         with transaction(rt.sessions) as session:
             report.spool = reconcile_spool(session, rt.spool, rt.clock())
+            report.outbox = settle_outbox(session, rt, rt.clock())
     return report
 
 
@@ -64,13 +71,18 @@ def reconcile_unknown(rt: Runtime, post_id: int) -> str:
         post = session.get(Post, post_id)
         if post is None or post.state is not PostState.UNKNOWN:
             return "settled"
-        text = post.text
-        try:
-            found = rt.publisher_for(session).find_recent(text)
-        except pub.CannotTellError:
+        attempt = attempt_of(session, post)
+        if attempt is None:  # no identity to look for (or X's evidence was ambiguous): a person decides
             return _needs_human(rt, post_id)
+        try:
+            found = rt.publisher_for(session).find_recent(post.text, attempt)
+        except pub.CannotTellError as exc:
+            return _needs_human(rt, post_id, exc.user_message if isinstance(exc, pub.AmbiguousError) else "")
         except pub.PublishError:
             return "later"  # X is down or refusing: try again on the next round
+        if found is not None and _twin_unsettled(session, post):
+            # Another unsettled post with the same text and photos could own what was found.
+            return _needs_human(rt, post_id)
     if found is not None:
         record_published(rt, post_id, found.remote_id, found.url)
         destroy_post_photos(rt, post_id)
@@ -95,17 +107,28 @@ def _move(session: Session, post: Post, expected: PostState, **values: object) -
     return changed.rowcount == 1
 
 
-def _needs_human(rt: Runtime, post_id: int) -> str:
+def _twin_unsettled(session: Session, post: Post) -> bool:
+    """Another post whose outcome is open has this text and as many photos: a match could be its."""
+    query = select(Post).where(Post.id != post.id, Post.text == post.text, Post.state.in_(UNSETTLED))
+    return any(len(other.photos) == len(post.photos) for other in session.scalars(query))
+
+
+def _needs_human(rt: Runtime, post_id: int, why: str = "") -> str:
+    message = NEEDS_HUMAN if not why or why == NEEDS_HUMAN else f"{why} A senior leader must decide."
     with transaction(rt.sessions) as session:
         post = get_post(session, post_id)
-        if post.last_error != NEEDS_HUMAN:
-            post.last_error = NEEDS_HUMAN
+        if post.last_error == SAME_TEXT_DUPLICATE and not why:
+            return "needs-human"  # the more precise reason stays on show
+        if post.last_error != message:
+            post.last_error = message
             audit.record(session, None, "post.needs_decision", post)
     return "needs-human"
 
 
 def unknown_posts(session: Session) -> list[Post]:
-    return list(session.scalars(select(Post).where(Post.state == PostState.UNKNOWN).order_by(Post.created_at)))
+    """Posts a senior leader must decide: outcome unknown, or held because their author was disabled."""
+    waiting = Post.state.in_([PostState.UNKNOWN, PostState.HELD])
+    return list(session.scalars(select(Post).where(waiting).order_by(Post.created_at)))
 
 
 def resolve_unknown(rt: Runtime, session: Session, actor: User, public_id: str, decision: Decision) -> Post:
@@ -120,7 +143,10 @@ def resolve_unknown(rt: Runtime, session: Session, actor: User, public_id: str, 
     now = rt.clock()
     # A worker may settle the post from X's timeline while the leader looks at it.
     state = {"posted": PostState.PUBLISHED, "resend": PostState.QUEUED, "cancel": PostState.CANCELLED}[decision]
-    if post is None or not _move(session, post, PostState.UNKNOWN, state=state, last_error=""):
+    held = post is not None and post.state is PostState.HELD
+    if held and decision == "posted":
+        raise ServiceError("That post was held before it was sent, so it cannot have been posted. Send it or cancel it.")
+    if post is None or not _move(session, post, post.state if held else PostState.UNKNOWN, state=state, last_error=""):
         raise ServiceError("That post is not waiting for a decision any more.")
     if decision == "posted":
         post.published_at = now
@@ -129,6 +155,8 @@ def resolve_unknown(rt: Runtime, session: Session, actor: User, public_id: str, 
             destroy_photo(session, rt.spool, photo, Fate.POSTED, now, reason="confirmed posted by a senior leader")
     elif decision == "resend":
         post.scheduled_for = now
+        if held:
+            post.released_by = actor.id  # sent on a senior leader's word, though its author is disabled
     else:
         post.text = ""
         for photo in post.photos:

@@ -21,7 +21,7 @@ def sweep_expired(session: Session, spool: Spool, now: datetime) -> int:
         post = photo.post
         if post is not None and post.state is PostState.PUBLISHING and (post.claimed_until or now) > now:
             continue  # a worker is sending it this minute: its own path destroys it
-        if post is not None and post.state.waiting:
+        if post is not None and (post.state.waiting or post.state is PostState.HELD):
             post.state, post.text = PostState.EXPIRED, ""
             audit.record(session, None, "post.expired", post)
         fate = Fate.POSTED if photo.state is PhotoState.PUBLISHED else Fate.EXPIRED

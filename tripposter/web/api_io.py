@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, request
 
-from ..models import Photo, Post, Trip
+from ..models import Photo, Post, PostState, Trip
 from ..pipeline.errors import Problem
 from ..pipeline.window import describe
 
@@ -120,7 +120,9 @@ def post_json(post: Post, tz: str, now: datetime) -> dict[str, Any]:
     return {
         "id": post.public_id,
         "trip_id": post.trip_id,
-        "state": post.state.value,
+        # A send whose lease ran out is being checked, not posted: the phone says so.
+        "state": "unknown" if post.state is PostState.PUBLISHING and (post.claimed_until or now) < now
+        else post.state.value,
         "text": post.text,
         "photos": len(post.photos),
         "scheduled_for": post.scheduled_for.isoformat(),

@@ -35,5 +35,6 @@ def leader_alerts(session: Session) -> list[tuple[str, str]]:
     if account is not None and account.paused_reason:
         alerts.append((f"Posting to X is paused: {account.paused_reason}", url_for("account.show")))
     if unknown := len(unknown_posts(session)):
-        alerts.append((f"{unknown} post(s) may or may not have reached X. Check the account and decide.", url_for("post.decisions")))
+        alerts.append((f"{unknown} post(s) wait for your decision: X cannot say whether they went out, or their "
+                       "author's account was disabled.", url_for("post.decisions")))
     return alerts

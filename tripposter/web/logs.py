@@ -11,8 +11,7 @@ from ..services import deletion_log, deletion_report, trips
 from ..services.errors import NotFoundError, ServiceError, ValidationError
 from .access import roles
 from .database import db_session
-from .forms.admin import ActionForm
-from .forms.logs import AttestForm
+from .forms.logs import AttestForm, SignOffForm
 from .forms_util import show_errors
 
 bp = Blueprint("logs", __name__, url_prefix="/trips")
@@ -25,14 +24,15 @@ def _trip(trip_id: int) -> Trip:
         abort(404)
 
 
-def _page(trip: Trip, form: AttestForm | None = None) -> str:
+def _page(trip: Trip, form: AttestForm | None = None, sign_off_form: SignOffForm | None = None) -> str:
     log = deletion_log.build_log(db_session(), trip)
     return render_template(
         "logs/show.html",
         log=log,
         trip=trip,
+        frozen=deletion_report.frozen_view(log),
         form=form or AttestForm(formdata=None),
-        sign_off_form=ActionForm(formdata=None),
+        sign_off_form=sign_off_form or SignOffForm(formdata=None),
         attest_refusals=deletion_log.attest_refusals(log, current_user),
         sign_off_refusals=deletion_log.sign_off_refusals(log, current_user),
         report=deletion_report,
@@ -91,12 +91,18 @@ def attest(trip_id: int) -> Response | str:
 
 @bp.route("/<int:trip_id>/log/sign-off", methods=["POST"])
 @roles(Role.ADMIN)
-def sign_off(trip_id: int) -> Response:
+def sign_off(trip_id: int) -> Response | str:
     trip = _trip(trip_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    form = SignOffForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _page(trip, sign_off_form=form)  # the box was not ticked: say so beside it
     try:
-        deletion_log.sign_off(db_session(), current_user, trip)
+        deletion_log.sign_off(db_session(), current_user, trip, confirmed=bool(form.confirm.data))
+    except ValidationError as exc:
+        show_errors(form, exc)
+        return _page(trip, sign_off_form=form)
     except ServiceError as exc:
         flash(exc.user_message, "error")
     else:

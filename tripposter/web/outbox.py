@@ -29,7 +29,8 @@ def _zone() -> ZoneInfo:
 @bp.route("/")
 @signed_in
 def index() -> str:
-    return render_template("outbox/index.html", posts=_outbox().list_posts(), zone=_zone())
+    keep_days = current_app.config["TRIPPOSTER_SETTINGS"].outbox_retention_days
+    return render_template("outbox/index.html", posts=_outbox().list_posts(), zone=_zone(), keep_days=keep_days)
 
 
 @bp.route("/<post_id>")

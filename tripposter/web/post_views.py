@@ -25,6 +25,7 @@ from ..services.x_account import daily_remaining, get_account
 BLUR_LABEL = "Nobody I'll name: blur this face"
 NO_CONSENT = "(no photo consent: will be blurred)"
 
+CHECKING = "Checking whether this went out"
 # What each finished or stuck state means to the teacher, and what to do about it.
 ADVICE = {
     PostState.QUEUED: "Waiting to go out.",
@@ -34,8 +35,9 @@ ADVICE = {
     "Its photos have been destroyed.",
     PostState.EXPIRED: "Not posted: it waited longer than the school keeps photos, so they were destroyed. "
     "Take new photos if you still want to post.",
-    PostState.UNKNOWN: "We cannot tell whether this went out, so do not post it again: "
-    "a senior leader will check the school's account and decide.",
+    PostState.UNKNOWN: "We are checking whether this went out, so do not post it again. "
+    "If the app cannot tell, a senior leader will check the school's account and decide.",
+    PostState.HELD: "Held back: its author's account was disabled. A senior leader will decide whether it goes out.",
     PostState.CANCELLED: "Taken back. Nothing was posted.",
 }
 LABELS = {
@@ -46,7 +48,8 @@ LABELS = {
     PostState.FAILED: "Failed",
     PostState.WITHDRAWN: "Withdrawn",
     PostState.EXPIRED: "Expired",
-    PostState.UNKNOWN: "Outcome unknown",
+    PostState.UNKNOWN: CHECKING,
+    PostState.HELD: "Held for a senior leader",
     PostState.CANCELLED: "Taken back",
 }
 
@@ -102,7 +105,10 @@ def _status(post: Post, zone: str, now: datetime) -> PostStatus:
     if post.last_error and post.state is not PostState.PUBLISHED and post.last_error != recovery.NEEDS_HUMAN:
         # Publishing's own explanation (X refused it, X is busy until..., the account needs reconnecting).
         detail = f"{post.last_error} {detail}"
-    bad = post.state in (PostState.FAILED, PostState.WITHDRAWN, PostState.EXPIRED, PostState.UNKNOWN)
+    bad = post.state in (PostState.FAILED, PostState.WITHDRAWN, PostState.EXPIRED, PostState.UNKNOWN, PostState.HELD)
+    if post.state is PostState.PUBLISHING and post.claimed_until is not None and post.claimed_until < now:
+        # Its worker stopped renewing the lease: recovery is about to check, not to post.
+        return PostStatus(post, CHECKING, ADVICE[PostState.UNKNOWN], True)
     return PostStatus(post, LABELS[post.state], detail, bad)
 
 

@@ -45,7 +45,9 @@ class SpoolingRequest(Request):
     ) -> IO[bytes]:
         if len(self.incoming) >= MAX_FILES:
             raise BadRequest("Send one photo at a time.")
-        stream = current_app.extensions["tripposter.runtime"].spool.incoming()
+        # The trip in the address, so a partial upload a crash cuts off is recorded against it.
+        trip_id = (self.view_args or {}).get("trip_id")
+        stream = current_app.extensions["tripposter.runtime"].spool.incoming(trip_id)
         self.incoming.append(stream)
         return stream  # type: ignore[return-value]
 
