@@ -17,8 +17,6 @@ from ..db import transaction
 from ..errors import UserFacingError
 from ..models import Fate, Photo, PhotoState, Post, PostState, Trip
 from ..pipeline.errors import PipelineError
-from ..pipeline.faces import Face
-from ..pipeline.photo import apply_blur
 from ..pipeline.window import is_open, next_opening
 from ..publishers import base as pub
 from ..runtime import Runtime
@@ -26,6 +24,7 @@ from ..spool import SpoolError
 from . import audit, x_account
 from .destruction import destroy_photo
 from .lease import LEASE, LeaseKeeper
+from .photo_review import posting_image
 from .posts import release_photos
 from .rules import photo_consent, trip_window, weekly_hours
 from .school import get_school
@@ -115,9 +114,8 @@ def _build_request(session: Session, rt: Runtime, post: Post) -> pub.Post:
     images = []
     for photo in post.photos:
         clean = rt.spool.read(photo.spool_name or "", photo.wrapped_key or b"")
-        blur = photo_consent(school, trip, photo).blur
-        faces = [Face(**photo.faces[i]) for i in sorted(blur)]
-        jpeg = apply_blur(clean, faces, rt.limits) if faces else clean
+        # The same function builds the teacher's preview: faces and hand-drawn areas blurred.
+        jpeg = posting_image(school, trip, photo, clean, rt.limits)
         images.append(pub.PostImage(jpeg, photo.alt_text))
     return pub.Post(text=post.text, images=tuple(images), reply_settings=school.reply_settings or None)
 
