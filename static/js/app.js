@@ -5,7 +5,7 @@ import { all, get, put, update, del, tx, wrap, newKey } from "./queue.js";
 import { shrink } from "./resize.js";
 import { xhrSend, fetchSend, message } from "./upload.js";
 import { drain, SessionEndedError } from "./drain.js";
-import { photoCard } from "./faces.js";
+import { photoCard, cardState } from "./faces.js";
 import { localItems, serverItems } from "./status.js";
 
 const MAX_PHOTOS = 4;
@@ -14,6 +14,7 @@ const actions = {
   assign, describe, remove, edit, drop,
   forget: async (photo) => { await del("photos", photo.key); render(); },
   cancel: takeBack,
+  saved: async () => { await render(); kick(); },  // faces.js changed a photo's record
 };
 
 start();
@@ -112,7 +113,7 @@ async function assign(photo, face, pupilId) {
     const faces = [...(r.facePupils || r.faces.map(() => null))];
     faces.forEach((id, i) => { if (pupilId !== null && id === pupilId) faces[i] = null; });  // one face per pupil
     faces[face] = pupilId;
-    const tagged = [...new Set([...faces.filter((id) => id !== null)])];
+    const tagged = [...new Set([...faces.filter((id) => id !== null), ...(r.present || [])])];
     return { ...r, facePupils: faces, tagged, tagsDirty: true, tagVersion: (r.tagVersion || 0) + 1 };
   });
   const pupil = page.trip.pupils.find((p) => p.id === pupilId);
@@ -156,7 +157,7 @@ async function render() {
 function renderDraft(draft) {
   const cards = new Map();
   const nodes = draft.map((photo, i) => {
-    const sig = JSON.stringify([i, photo.state, photo.serverId, photo.facePupils, photo.problems, photo.error, photo.attempts > 0]);
+    const sig = JSON.stringify([i, photo.state, photo.serverId, photo.facePupils, photo.problems, photo.error, photo.attempts > 0, ...cardState(photo)]);
     const old = page.cards.get(photo.key);
     const node = old?.sig === sig ? old.node : photoCard(photo, i + 1, page.trip, actions);
     cards.set(photo.key, { sig, node });
@@ -258,8 +259,10 @@ async function postIt(event) {
   const when = new FormData(event.target).get("when");
   const minutes = when === "later" ? Number.parseInt($("minutes").value, 10) : 0;
   const undescribed = draft.findIndex((p) => !p.altText?.trim());
+  const unchecked = draft.findIndex((p) => p.state === "uploaded" && !p.facesChecked);
   const problem = !draft.length ? ["camera", "Take or choose a photo first."]
     : undescribed >= 0 ? [`alt-${draft[undescribed].key}`, `Describe photo ${undescribed + 1} for people who cannot see it.`]
+    : unchecked >= 0 ? [`checked-${draft[unchecked].key}`, `Look at photo ${unchecked + 1} as it will be posted and tick \u201cI have looked at every face\u201d.`]
     : !caption ? ["caption", "Write a caption first."]
     : when === "later" && !(minutes >= 1) ? ["minutes", "Say how many minutes to wait before posting."] : null;
   $("post-error").textContent = problem ? problem[1] : "";
