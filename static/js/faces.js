@@ -102,8 +102,10 @@ function layout(figure, photo, labels) {
   const W = figure.clientWidth, H = figure.clientHeight;
   if (!W || !H) return;
   const boxes = photo.faces.map((f) => ({ x: (f.x * W) / photo.width, y: (f.y * H) / photo.height, w: (f.width * W) / photo.width, h: (f.height * H) / photo.height }));
-  const spots = placeLabels(boxes, labels.map((l) => ({ w: l.offsetWidth, h: l.offsetHeight })), W, H);
-  spots.forEach((s, i) => Object.assign(labels[i].style, { left: `${s.x}px`, top: `${s.y}px`, visibility: "visible" }));
+  labels.forEach((l) => { l.style.fontSize = ""; });
+  const { scale, spots } = placeLabels(boxes, labels.map((l) => ({ w: l.offsetWidth, h: l.offsetHeight })), W, H);
+  spots.forEach((s, i) => Object.assign(labels[i].style, { left: `${s.x}px`, top: `${s.y}px`, visibility: "visible",
+    fontSize: scale < 1 ? `${0.8 * scale}rem` : "" }));
 }
 
 // Positions go through the CSSOM, which a strict style-src allows (inline style attributes are not).

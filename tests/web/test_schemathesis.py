@@ -95,9 +95,9 @@ def seed(base: str, http: requests.Session, outing: Outing) -> dict[str, Any]:
         return response.json()["photo"]
 
     kept = upload("fuzz-photo-kept", 0, 1)
-    http.put(f"{base}/api/photos/{kept['id']}", json={"face_pupils": [], "tagged": [], "alt_text": "Paddles"}, timeout=10)
+    http.put(f"{base}/api/photos/{kept['id']}", json={"face_pupils": [], "tagged": [], "alt_text": "Paddles", "faces_checked": True}, timeout=10)
     posted = upload("fuzz-photo-post", 0, 2)
-    http.put(f"{base}/api/photos/{posted['id']}", json={"face_pupils": [], "tagged": [], "alt_text": "A lake"}, timeout=10)
+    http.put(f"{base}/api/photos/{posted['id']}", json={"face_pupils": [], "tagged": [], "alt_text": "A lake", "faces_checked": True}, timeout=10)
     later = {"trip_id": outing.trip.id, "photo_ids": [posted["id"]], "caption": "A calm morning", "when": "after_trip"}
     post = http.post(f"{base}/api/posts", json=later, headers={"Idempotency-Key": "fuzz-post-0001"}, timeout=10)
     assert post.status_code == 201, post.text

@@ -41,13 +41,24 @@ def place_labels(boxes: Sequence[Rect], texts: Sequence[str], height: float, bou
     """One label per box, in order, inside ``bounds``, none overlapping another.
 
     A label's width follows its text (``0.62 * height`` per character plus padding). Boxes are
-    avoided where possible; labels are never allowed to overlap each other.
+    avoided where possible. When the picture has no room left for a label, every label is made
+    smaller and placed again: labels never overlap each other.
     """
+    while True:
+        labels = _place(boxes, texts, height, bounds)
+        if labels is not None or height < 4:
+            return labels or []
+        height *= 0.8
+
+
+def _place(boxes: Sequence[Rect], texts: Sequence[str], height: float, bounds: tuple[float, float]) -> list[Label] | None:
     placed: list[Rect] = []
     labels = []
     for number, (box, text) in enumerate(zip(boxes, texts, strict=True), start=1):
         w = height * (0.62 * len(text) + 0.6)
         spot = _first_free(box, w, height, bounds, placed, boxes)
+        if spot is None:
+            return None
         placed.append((spot[0], spot[1], w, height))
         labels.append(Label(number, text, spot[0], spot[1], w, height))
     return labels
@@ -55,8 +66,8 @@ def place_labels(boxes: Sequence[Rect], texts: Sequence[str], height: float, bou
 
 def _first_free(
     box: Rect, w: float, h: float, bounds: tuple[float, float], placed: list[Rect], boxes: Sequence[Rect]
-) -> tuple[float, float]:
-    """The nearest spot free of labels (and, if possible, of faces); else a free spot on a grid."""
+) -> tuple[float, float] | None:
+    """The nearest spot free of labels (and, if possible, of faces); else a free spot on a grid; else None."""
     def clamp(spot: tuple[float, float]) -> tuple[float, float]:
         return min(max(0.0, spot[0]), max(0.0, bounds[0] - w)), min(max(0.0, spot[1]), max(0.0, bounds[1] - h))
 
@@ -69,10 +80,9 @@ def _first_free(
             if avoid_faces and any(_overlaps(rect, b) for b in boxes):
                 continue
             return sx, sy
-    # Everything near is taken: scan the whole picture, nearest free cell first.
-    cells = [(gx * w, gy * h) for gy in range(int(bounds[1] // h)) for gx in range(int(bounds[0] // w))]
+    # Everything near is taken: scan the whole picture in half-label steps, nearest free spot first.
+    step = h / 2
+    cells = [(gx * step, gy * step) for gy in range(int((bounds[1] - h) // step) + 1)
+             for gx in range(int((bounds[0] - w) // step) + 1)]
     cells.sort(key=lambda c: (c[0] - box[0]) ** 2 + (c[1] - box[1]) ** 2)
-    for cell in cells:
-        if not any(_overlaps((cell[0], cell[1], w, h), p) for p in placed):
-            return cell
-    return clamp((box[0], box[1]))  # only when the labels outnumber the picture's room
+    return next((c for c in cells if not any(_overlaps((c[0], c[1], w, h), p) for p in placed)), None)
