@@ -182,7 +182,7 @@ def test_the_server_refuses_a_post_without_the_confirmation(
     wait_for(lambda: stored(db).alt_text == "Pupils by the lake")
     page.fill("#caption", "A brilliant morning by the lake!")
     page.get_by_role("button", name="Post", exact=True).click()
-    assert "I have looked at every face" in page.inner_text("#post-error")
+    page.wait_for_function("() => document.getElementById('post-error').textContent.includes('I have looked at every face')")
     assert page.evaluate("() => document.activeElement.type") == "checkbox"
     shots(page, "page-asks-first")
 

@@ -167,7 +167,7 @@ def test_offline_photos_survive_a_reload_and_post_exactly_once(
     page.fill("#caption", "Offline post from the field")
     # Nothing is posted unseen: the photos' posting images do not exist until they reach the server.
     page.get_by_role("button", name="Post", exact=True).click()
-    assert "has not reached the server yet" in page.inner_text("#post-error")
+    page.wait_for_function("() => document.getElementById('post-error').textContent.includes('has not reached the server yet')")
     assert queue_size(page) == {"photos": 2, "posts": 0}
     shots(page, "queued-offline")
 
@@ -179,7 +179,9 @@ def test_offline_photos_survive_a_reload_and_post_exactly_once(
     assert live.uploads.bodies == []
 
     context.set_offline(False)
-    page.locator("button.face").nth(3).wait_for()  # both photos arrived, two faces each
+    # Both photos arrived: each card now shows its posting image.
+    page.wait_for_function("() => document.querySelectorAll('#draft-photos img[src*=\"/posting.jpg\"]').length === 2",
+                           timeout=30_000)
     for n in (1, 2):
         page.get_by_label(f"Describe photo {n} for people who cannot see it").fill(f"Pupils in the field, photo {n}")
         page.locator("#draft-photos > li").nth(n - 1).get_by_label("I have looked at every face").check()
