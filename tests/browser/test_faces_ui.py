@@ -227,3 +227,34 @@ def test_every_tap_gets_visible_feedback_and_who_is_in_the_photo_applies_the_rul
     notice(page, "up to 4 photos")
     page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 4")
     shots(page, "fifth-photo")
+
+
+def test_the_simple_page_blurs_a_dragged_area_and_names_faces_on_the_picture(
+    context: Any, live: LiveServer, outing: Outing, db: Session, tmp_path: Path, shots: Any
+) -> None:
+    page = context.new_page()
+    sign_in(page, live, outing)
+    page.goto(f"{live.url}/post/trips/{outing.trip.id}")
+    page.set_input_files("input[type=file]", str(camera_jpeg(tmp_path / "IMG_1.jpg", size=(1600, 1200))))
+    page.get_by_role("button", name="Upload the photo").click()
+    page.wait_for_url(f"{live.url}/post/photos/*")
+    assert "/posting.jpg" in page.eval_on_selector(".face-map image", "(i) => i.getAttribute('href')")
+    page.locator("#region-help").wait_for()
+    svg = page.evaluate(RECTS, ".face-map")[0]
+    page.mouse.move(svg["x"] + svg["w"] * 0.04, svg["y"] + svg["h"] * 0.72)
+    page.mouse.down()
+    page.mouse.move(svg["x"] + svg["w"] * 0.2, svg["y"] + svg["h"] * 0.85, steps=5)
+    page.mouse.up()
+    page.locator("#face-figure rect.region.new").wait_for()
+    page.get_by_label("Face 1 is").select_option(label="Sam Lee")
+    page.locator("label.check", has_text="Sam Lee").locator("input").check()
+    page.get_by_label("Describe the photo for people who cannot see it. Don't use names.").fill("Pupils by the lake")
+    page.get_by_label("I have looked at every face in this photo, as it will be posted").check()
+    page.get_by_role("button", name="Save and show the preview").click()
+    page.get_by_text("Saved who is in the photo").wait_for()
+    photo = stored(db)
+    assert len(photo.regions) == 1 and photo.faces_checked_at is not None and photo.face_pupils[0] == outing.sam.id
+    area = photo.regions[0]
+    assert 50 <= area["x"] <= 90 and 850 <= area["y"] <= 880
+    assert "1 Sam" in page.eval_on_selector(".face-map", "(s) => s.textContent")
+    shots(page, "simple-page-preview")
