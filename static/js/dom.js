@@ -21,6 +21,7 @@ export function say(text) {
   const live = $("live");
   live.textContent = "";
   live.hidden = false;
+  live.onclick = () => { live.hidden = true; };  // a tap puts it away, in case it covers a button
   clearTimeout(hideTimer);
   setTimeout(() => { live.textContent = text; }, 60);
   hideTimer = setTimeout(() => { live.hidden = true; }, 12000);
