@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from typing import Any
@@ -196,3 +197,23 @@ def test_the_simple_page_shows_the_posting_image_and_saves_areas_and_the_confirm
     assert unticked.status_code == 302
     db.expire_all()
     assert db.scalars(select(Photo)).one().faces_checked_at is None
+
+
+@pytest.mark.parametrize("blurred_allowed", [False, True])
+def test_who_is_in_the_photo_gets_the_same_consent_answer_on_both_pages(
+    phone: Phone, auth: AuthActions, outing: Outing, db: Session, blurred_allowed: bool
+) -> None:
+    from tripposter.services.school import get_school
+
+    get_school(db).allow_blurred_without_consent = blurred_allowed
+    db.commit()
+    photo = upload(phone, outing)
+    # Ava has no photo consent and is in the photo with her face turned away: tagged, no face named.
+    answer = put(phone, photo, tagged=[outing.ava.id]).get_json()["problems"]
+    form = {"faces-0": "", "faces-1": "", "tagged": [str(outing.ava.id)], "alt_text": "By the lake"}
+    page = html.unescape(auth.post(f"/post/photos/{photo['id']}", form, follow_redirects=True).get_data(as_text=True))
+    flashed = [line for line in page.splitlines() if "This photo cannot be posted as it is" in line]
+    assert len(flashed) == len(answer) and all(p["message"] in page for p in answer)
+    # Not even blurred: refused outright. Blurred allowed: both faces are blurred and nameless, so one may be hers.
+    assert [p["rule"] for p in answer] == ([] if blurred_allowed else ["no_consent"])
+    assert all("Ava" in p["message"] for p in answer)
