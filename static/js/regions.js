@@ -27,7 +27,7 @@ export function drawRegions(surface, width, height, done, preview) {
   surface.addEventListener("pointercancel", () => { start = null; preview?.(null); });
 }
 
-// A drag gives its rectangle; a tap (or a tiny drag) a square about a tenth of the photo around it.
+// A drag gives its rectangle; a tap (or a tiny drag) a square a sixth of the short side, centred on it.
 export function rect([x0, y0], [x1, y1], width, height) {
   const side = Math.round(Math.max(40, Math.min(width, height) / 6));
   if (Math.abs(x1 - x0) < side / 4 && Math.abs(y1 - y0) < side / 4) {
