@@ -227,6 +227,10 @@ def test_every_tap_gets_visible_feedback_and_who_is_in_the_photo_applies_the_rul
     notice(page, "up to 4 photos")
     page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 4")
     shots(page, "fifth-photo")
+    # The three that were added finish arriving before the test ends (its clean-up destroys them).
+    page.wait_for_function("() => document.querySelectorAll('#draft-photos img[src*=\"/posting.jpg\"]').length === 4",
+                           timeout=60_000)
+    wait_for(lambda: (db.expire_all(), len(db.scalars(select(Photo)).all()))[1] == 4)
 
 
 def test_the_simple_page_blurs_a_dragged_area_and_names_faces_on_the_picture(
