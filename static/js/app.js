@@ -92,7 +92,6 @@ async function pickPhotos(event) {
   const files = [...event.target.files];
   event.target.value = "";
   const room = MAX_PHOTOS - (await draftPhotos()).length;
-  if (files.length > room) say(`A post holds up to ${MAX_PHOTOS} photos, so ${room ? `only ${room} more` : "no more"} can be added. Post these first.`);
   for (const file of files.slice(0, Math.max(0, room))) {
     try {
       const { blob, width, height } = await shrink(file);
@@ -104,6 +103,8 @@ async function pickPhotos(event) {
       $("snap-error").textContent = err.message;
     }
   }
+  // Said last, so the "saved" notices above do not hide it from the teacher.
+  if (files.length > room) say(`A post holds up to ${MAX_PHOTOS} photos, so ${room ? `only ${room} more` : "no more"} can be added. Post these first.`);
   await render();
   kick(true);
 }
