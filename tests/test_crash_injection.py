@@ -31,7 +31,7 @@ from tests.photos import phone_jpeg
 from tripposter.config import Settings
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, Role
 from tripposter.runtime import Runtime
-from tripposter.services import photos, posts
+from tripposter.services import photo_review, photos, posts
 from tripposter.services.publishing import LEASE
 from tripposter.services.recovery import NEEDS_HUMAN
 
@@ -121,6 +121,7 @@ def queue_post(session: Session, rt: Runtime, outing: Outing, count: int, key: s
         )
         photos.tag_photo(session, outing.lead, received.photo.public_id, [outing.sam.id, None], [outing.sam.id],
                          "Pupils at the lake")
+        photo_review.review_photo(session, outing.lead, received.photo.public_id, regions=None, faces_checked=True, now=rt.clock())
         ids.append(received.photo.public_id)
     request = posts.PostRequest(key=f"{key}-post", trip_id=outing.trip.id, photo_ids=tuple(ids), caption=CAPTION)
     post, _ = posts.create_post(session, outing.lead, request, rt.clock())

@@ -32,7 +32,7 @@ from tripposter.config import Settings
 from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState
 from tripposter.runtime import Runtime
-from tripposter.services import photos, posts
+from tripposter.services import photo_review, photos, posts
 
 pytestmark = pytest.mark.slow
 
@@ -48,6 +48,7 @@ def queue_posts(session: Session, rt: Runtime, outing: Outing) -> list[Post]:
             now=rt.clock(), limits=rt.limits, detector=None,
         )
         photos.tag_photo(session, outing.lead, received.photo.public_id, [], [], "Canoes on the lake")
+        photo_review.review_photo(session, outing.lead, received.photo.public_id, regions=None, faces_checked=True, now=rt.clock())
         request = posts.PostRequest(f"two-post-{i}", outing.trip.id, (received.photo.public_id,),
                                     f"Canoeing on the lake, group {i + 1}!")
         made.append(posts.create_post(session, outing.lead, request, rt.clock())[0])

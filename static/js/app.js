@@ -4,7 +4,7 @@ import { $, el, say } from "./dom.js";
 import { all, get, put, update, del, tx, wrap, newKey } from "./queue.js";
 import { xhrSend, fetchSend, message } from "./upload.js";
 import { drain, SessionEndedError } from "./drain.js";
-import { photoCard } from "./faces.js";
+import { photoCard, cardState } from "./faces.js";
 import { endedDrafts, localItems, serverItems } from "./status.js";
 import { deleteKept, isKept, keptItems, retryKept } from "./keep.js";
 import { arm, keepStorage } from "./background.js";
@@ -18,6 +18,7 @@ const actions = {
   cancel: takeBack,
   retry: async (photo) => { await retryKept(photo); armQueue(); await render(); kick(true); },
   discardKept: async (photo) => { if (await deleteKept(photo)) { say("Photo deleted from this phone."); render(); } },
+  saved: async () => { await render(); kick(); },  // faces.js changed a photo's record
 };
 
 start();
@@ -107,9 +108,13 @@ async function pickPhotos(event) {
   event.target.value = "";
   $("snap-error").textContent = "";
   const { added, problems } = await queuePhotos(files, page.trip.id, await draftPhotos(), MAX_PHOTOS);
-  // Shown beside the camera button (an alert, so it is also read out): a duplicate must be seen.
-  if (problems.length) $("snap-error").textContent = problems.join(" ");
   if (added) say(`${added === 1 ? "Photo" : `${added} photos`} saved on this phone. Sending now.`);
+  // Shown beside the camera button and, said last so no "saved" notice hides it, in the on-screen
+  // notice: a duplicate or a photo that did not fit must be seen.
+  if (problems.length) {
+    $("snap-error").textContent = problems.join(" ");
+    say(problems.join(" "));
+  }
   await render();
   if (added) armQueue();
   kick(true);
@@ -126,7 +131,7 @@ async function assign(photo, face, pupilId) {
     const faces = [...(r.facePupils || r.faces.map(() => null))];
     faces.forEach((id, i) => { if (pupilId !== null && id === pupilId) faces[i] = null; });  // one face per pupil
     faces[face] = pupilId;
-    const tagged = [...new Set([...faces.filter((id) => id !== null)])];
+    const tagged = [...new Set([...faces.filter((id) => id !== null), ...(r.present || [])])];
     return { ...r, facePupils: faces, tagged, tagsDirty: true, tagVersion: (r.tagVersion || 0) + 1 };
   });
   const pupil = page.trip.pupils.find((p) => p.id === pupilId);
@@ -173,7 +178,7 @@ async function render() {
 function renderDraft(draft) {
   const cards = new Map();
   const nodes = draft.map((photo, i) => {
-    const sig = JSON.stringify([i, photo.state, photo.serverId, photo.facePupils, photo.problems, photo.error, photo.attempts > 0]);
+    const sig = JSON.stringify([i, photo.state, photo.serverId, photo.facePupils, photo.problems, photo.error, photo.attempts > 0, ...cardState(photo)]);
     const old = page.cards.get(photo.key);
     const node = old?.sig === sig ? old.node : photoCard(photo, i + 1, page.trip, actions);
     cards.set(photo.key, { sig, node });
@@ -290,8 +295,12 @@ async function savePost(event) {
   const when = new FormData(event.target).get("when");
   const minutes = when === "later" ? Number.parseInt($("minutes").value, 10) : 0;
   const undescribed = draft.findIndex((p) => !p.altText?.trim());
+  const unseen = draft.findIndex((p) => p.state !== "uploaded");  // its posting image does not exist yet
+  const unchecked = draft.findIndex((p) => !p.facesChecked);
   const problem = !draft.length ? ["camera", "Take or choose a photo first."]
     : undescribed >= 0 ? [`alt-${draft[undescribed].key}`, `Describe photo ${undescribed + 1} for people who cannot see it.`]
+    : unseen >= 0 ? ["camera", `Photo ${unseen + 1} has not reached the server yet. It goes as soon as there is signal; then check its faces as they will be posted, and post.`]
+    : unchecked >= 0 ? [`checked-${draft[unchecked].key}`, `Look at photo ${unchecked + 1} as it will be posted and tick \u201cI have looked at every face\u201d.`]
     : !caption ? ["caption", "Write a caption first."]
     : when === "later" && !(minutes >= 1) ? ["minutes", "Say how many minutes to wait before posting."] : null;
   $("post-error").textContent = problem ? problem[1] : "";

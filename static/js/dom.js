@@ -14,9 +14,15 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-// Tell screen-reader users what just happened (the live region is in the page's markup).
+// Tell the teacher what just happened: on screen (a notice at the foot of the screen, kept until the
+// next one or a while) and to screen readers (the notice is a live region in the page's markup).
+let hideTimer = 0;
 export function say(text) {
   const live = $("live");
   live.textContent = "";
+  live.hidden = false;
+  live.onclick = () => { live.hidden = true; };  // a tap puts it away, in case it covers a button
+  clearTimeout(hideTimer);
   setTimeout(() => { live.textContent = text; }, 60);
+  hideTimer = setTimeout(() => { live.hidden = true; }, 12000);
 }

@@ -94,7 +94,8 @@ async function tidyPhoto(send, state, photo) {
     else await retryLater("photos", photo.key, state, reply);
     return state.changed();
   }
-  const body = JSON.stringify({ face_pupils: photo.facePupils, tagged: photo.tagged || [], alt_text: photo.altText || "" });
+  const body = JSON.stringify({ face_pupils: photo.facePupils, tagged: photo.tagged || [], alt_text: photo.altText || "",
+    regions: photo.regions, faces_checked: photo.facesChecked });  // left out (unchanged) until the teacher sets them
   const reply = await send({ method: "PUT", url, body, headers: { ...state.headers, "Content-Type": "application/json" } });
   if (check(reply)) {
     // Tags changed again while this was in flight: keep them dirty so the newer ones go too.

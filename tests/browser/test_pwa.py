@@ -126,6 +126,7 @@ def test_whole_flow_strips_metadata_tags_and_posts_once(
     wait_for(tagged)  # the tag reached the server; face 2 stays blurred
 
     page.get_by_label("Describe photo 1 for people who cannot see it").fill("Two pupils in canoes on a lake")
+    page.get_by_label("I have looked at every face in this photo, as it will be posted").check()
     page.fill("#caption", "Canoeing on the lake, lol")
     page.locator("#caption-problems li").first.wait_for()
     shots(page, "caption-problem")
@@ -161,22 +162,31 @@ def test_offline_photos_survive_a_reload_and_post_exactly_once(
     page.locator("#offline").wait_for()
     for n in (1, 2):
         choose_photo(page, camera_jpeg(tmp_path / f"IMG_{n}.jpg", size=(1600, 1200), seed=n))
-        page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 1")
-        page.get_by_label("Describe photo 1 for people who cannot see it").fill(f"Pupils in the field, photo {n}")
-        page.fill("#caption", f"Offline post number {n} from the field")
-        page.get_by_role("button", name="Post", exact=True).click()
-        page.wait_for_function(f"() => document.querySelectorAll('#status-local > li').length === {n}")
-    assert queue_size(page) == {"photos": 2, "posts": 2}
+        page.wait_for_function(f"() => document.querySelectorAll('#draft-photos > li').length === {n}")
+        page.get_by_label(f"Describe photo {n} for people who cannot see it").fill(f"Pupils in the field, photo {n}")
+    page.fill("#caption", "Offline post from the field")
+    # Nothing is posted unseen: the photos' posting images do not exist until they reach the server.
+    page.get_by_role("button", name="Post", exact=True).click()
+    page.wait_for_function("() => document.getElementById('post-error').textContent.includes('has not reached the server yet')")
+    assert queue_size(page) == {"photos": 2, "posts": 0}
     shots(page, "queued-offline")
 
     page.reload()  # no network: the service worker serves the shell and the queue is still there
     page.locator("#offline").wait_for()
-    page.wait_for_function("() => document.querySelectorAll('#status-local > li').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 2")
     assert "2 photos to send" in page.inner_text("#waiting-count")
     shots(page, "reloaded-offline")
     assert live.uploads.bodies == []
 
     context.set_offline(False)
+    # Both photos arrived: each card now shows its posting image.
+    page.wait_for_function("() => document.querySelectorAll('#draft-photos img[src*=\"/posting.jpg\"]').length === 2",
+                           timeout=30_000)
+    for n in (1, 2):
+        page.get_by_label(f"Describe photo {n} for people who cannot see it").fill(f"Pupils in the field, photo {n}")
+        page.locator("#draft-photos > li").nth(n - 1).get_by_label("I have looked at every face").check()
+    page.fill("#caption", "Offline post from the field")
+    page.get_by_role("button", name="Post", exact=True).click()
     try:
         wait_for(lambda: queue_size(page) == {"photos": 0, "posts": 0}, seconds=30)
     except AssertionError:
@@ -184,12 +194,12 @@ def test_offline_photos_survive_a_reload_and_post_exactly_once(
         raise
     app.extensions["tripposter.queue"].drain()
     page.reload()
-    page.get_by_role("link", name="See the post").nth(1).wait_for()
+    page.get_by_role("link", name="See the post").wait_for()
     shots(page, "sent-after-reconnect")
 
-    assert len(OutboxPublisher(app.config["TRIPPOSTER_SETTINGS"].outbox_path).list_posts()) == 2
+    assert len(OutboxPublisher(app.config["TRIPPOSTER_SETTINGS"].outbox_path).list_posts()) == 1
     posts = db.scalars(select(Post)).all()
-    assert sorted(p.text.split(" from")[0] for p in posts) == ["Offline post number 1", "Offline post number 2"]
+    assert len(posts) == 1 and posts[0].text.startswith("Offline post from the field")
     assert all(p.state is PostState.PUBLISHED for p in posts)
     assert len(db.scalars(select(Photo)).all()) == 2
     assert len(db.scalars(select(DeletionRecord).where(DeletionRecord.fate == Fate.POSTED)).all()) == 2

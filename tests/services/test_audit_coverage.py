@@ -23,7 +23,7 @@ from tripposter.jobs import Queue
 from tripposter.models import WEEKDAYS, AuditEvent, Role, User
 from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.runtime import Runtime
-from tripposter.services import accounts, deletion_log, photos, posts, recovery, roster, trips, x_account
+from tripposter.services import accounts, deletion_log, photo_review, photos, posts, recovery, roster, trips, x_account
 from tripposter.services.audit_catalogue import RULES, describe
 from tripposter.services.audit_log import AuditFilter, iter_rows
 from tripposter.services.destruction import reconcile_spool
@@ -118,6 +118,7 @@ def test_uploads_record_size_and_hash_prefix_and_refusals_their_rule(session: Se
 def test_failed_checks_record_rule_codes_only(session: Session, rt: Runtime, outing: Outing) -> None:
     photo = receive(session, rt, outing)
     photos.tag_photo(session, outing.lead, photo.public_id, [outing.ava.id, None], [outing.ava.id], "At the lake")
+    photo_review.review_photo(session, outing.lead, photo.public_id, regions=None, faces_checked=True, now=rt.clock())
     request = posts.PostRequest(key="post-key-bad-01", trip_id=outing.trip.id, photo_ids=(photo.public_id,),
                                 caption="Ava Khan paddled hardest!")
     with pytest.raises(posts.ChecksFailedError):

@@ -16,7 +16,7 @@ from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState
 from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.runtime import Runtime
-from tripposter.services import photos, posts
+from tripposter.services import photo_review, photos, posts
 from tripposter.services.errors import ServiceError
 from tripposter.services.photos import IdempotencyConflictError, PhotoRefusedError
 
@@ -32,6 +32,7 @@ def receive(session: Session, rt: Runtime, outing: Outing, key: str = "photo-key
 
 def queue_post(session: Session, rt: Runtime, outing: Outing, photo: Photo, key: str = "post-key-0001", **over: object) -> Post:
     photos.tag_photo(session, outing.lead, photo.public_id, [outing.sam.id, None], [outing.sam.id], "Two pupils at the lake")
+    photo_review.review_photo(session, outing.lead, photo.public_id, regions=None, faces_checked=True, now=rt.clock())
     request = posts.PostRequest(key=key, trip_id=outing.trip.id, photo_ids=(photo.public_id,),
                                 caption=str(over.pop("caption", "A brilliant morning of canoeing!")), **over)  # type: ignore[arg-type]
     post, _ = posts.create_post(session, outing.lead, request, rt.clock())
@@ -105,6 +106,7 @@ def test_refused_upload_is_recorded_and_leaves_nothing(session: Session, rt: Run
 def test_tagging_a_pupil_without_consent_blocks_the_post(session: Session, rt: Runtime, outing: Outing) -> None:
     photo = receive(session, rt, outing)
     photos.tag_photo(session, outing.lead, photo.public_id, [outing.ava.id, None], [outing.ava.id], "At the lake")
+    photo_review.review_photo(session, outing.lead, photo.public_id, regions=None, faces_checked=True, now=rt.clock())
     request = posts.PostRequest("post-key-0002", outing.trip.id, (photo.public_id,), "Great day!")
     with pytest.raises(posts.ChecksFailedError) as err:
         posts.create_post(session, outing.lead, request, rt.clock())

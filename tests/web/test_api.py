@@ -58,7 +58,7 @@ def test_whole_flow_posts_once_and_leaves_no_file(phone: Phone, outing: Outing, 
     preview = phone.client.get(photo["preview_url"])
     assert preview.headers["Cache-Control"] == "no-store, private" and preview.data[:3] == b"\xff\xd8\xff"
     tagged = phone.send("PUT", f"/api/photos/{photo['id']}",
-                        {"face_pupils": [outing.sam.id, None], "tagged": [outing.sam.id], "alt_text": "Two pupils by a lake"})
+                        {"face_pupils": [outing.sam.id, None], "tagged": [outing.sam.id], "alt_text": "Two pupils by a lake", "faces_checked": True})
     assert tagged.status_code == 200 and tagged.get_json()["problems"] == []
     assert tagged.get_json()["blur"] == [1]
     check = phone.send("POST", "/api/caption-check", {"trip_id": outing.trip.id, "caption": "Canoeing, lol", "tagged": []})
@@ -79,7 +79,7 @@ def test_outbox_image_has_no_metadata_per_exiftool(phone: Phone, outing: Outing,
     if shutil.which("exiftool") is None:
         pytest.fail("exiftool is required (apt-get install libimage-exiftool-perl)")
     photo = phone.upload(outing.trip.id, phone_jpeg(faces=0)).get_json()["photo"]
-    phone.send("PUT", f"/api/photos/{photo['id']}", {"face_pupils": [], "tagged": [], "alt_text": "Paddles on the grass"})
+    phone.send("PUT", f"/api/photos/{photo['id']}", {"face_pupils": [], "tagged": [], "alt_text": "Paddles on the grass", "faces_checked": True})
     phone.send("POST", "/api/posts", {"trip_id": outing.trip.id, "photo_ids": [photo["id"]], "caption": "Ready to go!"},
                **{"Idempotency-Key": "post-key-0002"})
     app.extensions["tripposter.queue"].drain()
@@ -110,7 +110,7 @@ def test_refused_upload_is_a_clear_422(phone: Phone, outing: Outing, app: Flask)
 
 def test_post_with_problems_lists_them_all(phone: Phone, outing: Outing) -> None:
     photo = phone.upload(outing.trip.id, phone_jpeg()).get_json()["photo"]
-    phone.send("PUT", f"/api/photos/{photo['id']}", {"face_pupils": [outing.ava.id, None], "tagged": [outing.ava.id], "alt_text": ""})
+    phone.send("PUT", f"/api/photos/{photo['id']}", {"face_pupils": [outing.ava.id, None], "tagged": [outing.ava.id], "alt_text": "", "faces_checked": True})
     response = phone.send("POST", "/api/posts", {"trip_id": outing.trip.id, "photo_ids": [photo["id"]], "caption": "Well done Ava Khan"},
                           **{"Idempotency-Key": "post-key-0003"})
     assert response.status_code == 422

@@ -128,7 +128,7 @@ def ready_photo(client: FlaskClient, csrf: str, trip_id: int) -> str:
                           headers={"Idempotency-Key": "photo-for-post-01", "X-CSRFToken": csrf}, content_type="multipart/form-data")
     assert created.status_code == 201, created.get_json()
     photo_id: str = created.get_json()["photo"]["id"]
-    tagged = client.put(f"/api/photos/{photo_id}", json={"face_pupils": [], "tagged": [], "alt_text": "Canoes on a lake"},
+    tagged = client.put(f"/api/photos/{photo_id}", json={"face_pupils": [], "tagged": [], "alt_text": "Canoes on a lake", "faces_checked": True},
                         headers={"X-CSRFToken": csrf})
     assert tagged.status_code == 200, tagged.get_json()
     return photo_id

@@ -54,7 +54,7 @@ ALT = "Pupils paddling canoes on the lake"
 
 def tag(auth: AuthActions, photo: str, faces: list[object], tagged: list[int], alt: str = ALT):  # type: ignore[no-untyped-def]
     data: dict[str, object] = {f"faces-{i}": "" if f is None else str(f) for i, f in enumerate(faces)}
-    return auth.post(f"/post/photos/{photo}", {**data, "tagged": [str(t) for t in tagged], "alt_text": alt})
+    return auth.post(f"/post/photos/{photo}", {**data, "tagged": [str(t) for t in tagged], "alt_text": alt, "faces_checked": "y"})
 
 
 def make_post(auth: AuthActions, trip_id: int, photo: str, caption: str, **extra: str):  # type: ignore[no-untyped-def]

@@ -95,9 +95,9 @@ def seed(base: str, http: requests.Session, outing: Outing) -> dict[str, Any]:
         return response.json()["photo"]
 
     kept = upload("fuzz-photo-kept", 0, 1)
-    http.put(f"{base}/api/photos/{kept['id']}", json={"face_pupils": [], "tagged": [], "alt_text": "Paddles"}, timeout=10)
+    http.put(f"{base}/api/photos/{kept['id']}", json={"face_pupils": [], "tagged": [], "alt_text": "Paddles", "faces_checked": True}, timeout=10)
     posted = upload("fuzz-photo-post", 0, 2)
-    http.put(f"{base}/api/photos/{posted['id']}", json={"face_pupils": [], "tagged": [], "alt_text": "A lake"}, timeout=10)
+    http.put(f"{base}/api/photos/{posted['id']}", json={"face_pupils": [], "tagged": [], "alt_text": "A lake", "faces_checked": True}, timeout=10)
     later = {"trip_id": outing.trip.id, "photo_ids": [posted["id"]], "caption": "A calm morning", "when": "after_trip"}
     post = http.post(f"{base}/api/posts", json=later, headers={"Idempotency-Key": "fuzz-post-0001"}, timeout=10)
     assert post.status_code == 201, post.text
@@ -119,7 +119,7 @@ def test_no_input_makes_a_server_error(server: str, outing: Outing, make: Factor
     seen = fuzz(schema, server, lead, ids)
     # The run reached the real code: every operation succeeded, or was refused by a service (422:
     # random bytes are never a photo; a random caption rarely passes every check).
-    assert len(seen) == len(list(schema.get_all_operations())) == 13
+    assert len(seen) == len(list(schema.get_all_operations())) == 14
     assert [label for label, statuses in seen.items() if not any(200 <= s < 300 or s == 422 for s in statuses)] == []
     # Office staff hold none of the trip lead's calls (403); a senior leader holds them all but leads
     # no trip (404). Neither ever meets a 5xx.

@@ -125,6 +125,12 @@ class Photo(Base):
     face_pupils: Mapped[list[int | None]] = mapped_column(JSON, default=list)
     tagged: Mapped[list[int]] = mapped_column(JSON, default=list)
     alt_text: Mapped[str] = mapped_column(Text, default="")
+    # Rectangles the teacher drew to blur by hand (a missed face, a name badge), in the clean
+    # JPEG's pixels: ``{"x", "y", "width", "height"}``. Blurred like faces in the posted image.
+    regions: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
+    # "I have looked at every face in this photo": no post is made from the photo without it.
+    faces_checked_at: Mapped[datetime | None] = mapped_column(default=None)
+    faces_checked_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
     removed_metadata: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -23,7 +23,7 @@ CATEGORIES: dict[str, Category] = {
     "staff": Category("Staff accounts", ("user.",)),
     "consent": Category("Roster and consent", ("roster.", "pupil.", "consent.")),
     "trips": Category("Trips", ("trip.",)),
-    "uploads": Category("Uploads", ("photo.received", "photo.refused", "photo.tagged")),
+    "uploads": Category("Uploads", ("photo.received", "photo.refused", "photo.tagged", "photo.faces_checked")),
     "checks": Category("Check outcomes", ("checks.",)),
     "posts": Category("Posts", ("post.",)),
     "window": Category("Posting-hours overrides", ("window.",)),
@@ -64,6 +64,7 @@ ACTIONS: dict[str, str] = {
     "photo.received": "Photo received",
     "photo.refused": "Photo refused",
     "photo.tagged": "Faces tagged",
+    "photo.faces_checked": "Teacher confirmed looking at every face",
     "checks.failed": "Checks failed",
     "post.queued": "Post queued",
     "post.rescheduled": "Post rescheduled",
@@ -105,6 +106,7 @@ RULES: dict[str, str] = {
     "face_not_tagged": "a face's pupil not tagged",
     "unknown_pupil": "a pupil not on the trip",
     "alt_text": "no alt text",
+    "faces_not_checked": "faces not confirmed as looked at",
     # caption
     "full_name": "a pupil's full name in the caption",
     "surname": "a pupil's surname in the caption",
@@ -184,6 +186,8 @@ def _extra(action: str, d: Mapping[str, Any]) -> str:
         return str(d["role"]).replace("_", " ")
     if action == "audit.exported":
         return str(d.get("format", "")).upper()
+    if action == "photo.faces_checked":
+        return f"{d.get('faces', 0)} face(s), {d.get('regions', 0)} area(s) blurred by hand"
     if action == "retention.swept":
         return f"{d.get('photos', 0)} photo(s)"
     return ""

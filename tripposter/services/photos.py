@@ -18,6 +18,7 @@ from ..models import DeletionRecord, Fate, Photo, PhotoState, Trip, TripLog, Use
 from ..pipeline.errors import PipelineError
 from ..pipeline.faces import FaceDetector
 from ..pipeline.photo import Limits, scrub_photo
+from ..pipeline.regions import reading_order
 from ..spool import Spool
 from . import audit
 from .destruction import destroy_photo
@@ -141,7 +142,8 @@ def receive_photo(
     stored = spool.write(result.jpeg)
     photo.spool_name, photo.wrapped_key = stored.name, stored.wrapped_key
     photo.width, photo.height = result.width, result.height
-    photo.faces = [face.as_dict() for face in result.faces]
+    # Numbered as a page is read, so "face 3" on the screen and in a message is easy to find.
+    photo.faces = [face.as_dict() for face in reading_order(result.faces)]
     photo.face_pupils = [None] * len(result.faces)  # every face blurred until the teacher says whose
     photo.removed_metadata = result.removed
     photo.state = PhotoState.READY

@@ -22,6 +22,7 @@ from ..pipeline.window import WindowDecision, decide, describe, end_of_trip, is_
 from ..publishers.base import MAX_IMAGES
 from . import audit
 from .errors import NotFoundError, ServiceError
+from .photo_review import unchecked_problem
 from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo
 from .rules import (
     caption_rules,
@@ -216,9 +217,10 @@ def _ready_photos(session: Session, user: User, trip: Trip, public_ids: tuple[st
 def _consent_problems(school: SchoolSettings, trip: Trip, photos: list[Photo]) -> list[Problem]:
     problems: list[Problem] = []
     for number, photo in enumerate(photos, start=1):
+        prefix = f"Photo {number}: " if len(photos) > 1 else ""
         for problem in photo_consent(school, trip, photo).problems:
-            prefix = f"Photo {number}: " if len(photos) > 1 else ""
             problems.append(Problem(problem.rule, prefix + problem.message))
+        problems.extend(unchecked_problem(photo, number, prefix))
         if not photo.alt_text.strip():
             problems.append(Problem("alt_text", f"Describe photo {number} for people who cannot see it (alt text)."))
     return problems

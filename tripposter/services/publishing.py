@@ -18,8 +18,6 @@ from ..db import transaction
 from ..errors import UserFacingError
 from ..models import Fate, Photo, PhotoState, Post, PostState, Trip, User
 from ..pipeline.errors import PipelineError
-from ..pipeline.faces import Face
-from ..pipeline.photo import apply_blur
 from ..pipeline.window import is_open, next_opening
 from ..publishers import base as pub
 from ..runtime import Runtime
@@ -28,6 +26,7 @@ from . import audit, x_account
 from .attempts import HELD_AUTHOR, SAME_TEXT_DUPLICATE, attempt_of, same_text_posted
 from .destruction import destroy_photo
 from .lease import LEASE, LeaseKeeper
+from .photo_review import posting_image
 from .posts import release_photos
 from .rules import photo_consent, trip_window, weekly_hours
 from .school import get_school
@@ -126,9 +125,8 @@ def _build_request(session: Session, rt: Runtime, post: Post) -> pub.Post:
     images = []
     for photo in post.photos:
         clean = rt.spool.read(photo.spool_name or "", photo.wrapped_key or b"")
-        blur = photo_consent(school, trip, photo).blur
-        faces = [Face(**photo.faces[i]) for i in sorted(blur)]
-        jpeg = apply_blur(clean, faces, rt.limits) if faces else clean
+        # The same function builds the teacher's preview: faces and hand-drawn areas blurred.
+        jpeg = posting_image(school, trip, photo, clean, rt.limits)
         images.append(pub.PostImage(jpeg, photo.alt_text))
     attempt = attempt_of(session, post)
     return pub.Post(text=post.text, images=tuple(images), reply_settings=school.reply_settings or None, attempt=attempt)

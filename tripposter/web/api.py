@@ -18,7 +18,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from ..models import PostState, Role
-from ..services import photos, posts
+from ..services import photo_review, photos, posts
 from ..services.errors import NotFoundError, ServiceError
 from ..services.rules import photo_consent
 from ..services.school import get_school, school_today
@@ -27,12 +27,14 @@ from ..services.trips import visible_trips
 from .access import roles, signed_in
 from .api_io import (
     body,
+    flag,
     id_list,
     idempotency_key,
     integer,
     photo_json,
     post_json,
     problems_json,
+    regions,
     str_list,
     taken_at,
     text,
@@ -144,15 +146,28 @@ def preview(public_id: str) -> Response:
     return response
 
 
+@bp.get("/photos/<public_id>/posting.jpg")
+@roles(Role.TRIP_LEAD)
+def posting_preview(public_id: str) -> Response:
+    """The photo exactly as it would be posted now: faces and hand-drawn areas blurred."""
+    rt = runtime()
+    response = make_response(photo_review.preview_image(db_session(), rt.spool, current_user, public_id, rt.limits))
+    response.headers["Content-Type"] = "image/jpeg"
+    response.headers["Cache-Control"] = "no-store, private"  # never kept by a browser, a proxy or the service worker
+    return response
+
+
 @bp.put("/photos/<public_id>")
 @roles(Role.TRIP_LEAD)
 def tag_photo(public_id: str) -> Response:
     data = body()
     session = db_session()
+    areas, checked = regions(data), flag(data, "faces_checked")
     photo = photos.tag_photo(
         session, current_user, public_id,
         id_list(data, "face_pupils", nullable=True), id_list(data, "tagged"), text(data, "alt_text", required=False, limit=1000),
     )
+    photo_review.review_photo(session, current_user, public_id, regions=areas, faces_checked=checked, now=runtime().clock())
     consent = photo_consent(get_school(session), photos.photo_trip(session, photo), photo)
     session.commit()
     return jsonify({"photo": photo_json(photo), "problems": problems_json(consent.problems), "blur": sorted(consent.blur)})

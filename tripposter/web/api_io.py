@@ -10,6 +10,7 @@ from flask import abort, request
 from ..models import Photo, Post, PostState, Trip
 from ..pipeline.errors import Problem
 from ..pipeline.window import describe
+from ..services.photo_review import preview_version
 
 MAX_TEXT = 5000
 
@@ -70,6 +71,27 @@ def str_list(data: dict[str, Any], name: str, *, low: int = 1, high: int = 4) ->
     return value
 
 
+def regions(data: dict[str, Any], name: str = "regions") -> list[dict[str, Any]] | None:
+    """The teacher's blur areas, or None when the body leaves them as they are.
+
+    Only the shape is checked here (a list of objects); their values are checked against the photo.
+    """
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > 100 or not all(isinstance(v, dict) for v in value):
+        abort(400, f"\u201c{name}\u201d must be a list of rectangles, each {{\"x\", \"y\", \"width\", \"height\"}}.")
+    return value
+
+
+def flag(data: dict[str, Any], name: str) -> bool | None:
+    """A true/false field, or None when it is absent."""
+    value = data.get(name)
+    if value is not None and not isinstance(value, bool):
+        abort(400, f"\u201c{name}\u201d must be true or false.")
+    return value
+
+
 def idempotency_key(data: dict[str, Any] | None = None) -> str:
     key = request.headers.get("Idempotency-Key") or (data or {}).get("key") or ""
     if not isinstance(key, str) or not key:
@@ -113,6 +135,9 @@ def photo_json(photo: Photo) -> dict[str, Any]:
         "removed_metadata": photo.removed_metadata,
         "expires_at": photo.expires_at.isoformat(),
         "preview_url": f"/api/photos/{photo.public_id}/preview.jpg" if photo.spool_name else None,
+        "regions": photo.regions or [],
+        "faces_checked": photo.faces_checked_at is not None,
+        "posting_url": f"/api/photos/{photo.public_id}/posting.jpg?v={preview_version(photo)}" if photo.spool_name else None,
     }
 
 
@@ -145,6 +170,7 @@ def trip_json(trip: Trip) -> dict[str, Any]:
             {
                 "id": p.id,
                 "name": p.full_name,
+                "first_name": p.first_name,
                 "class": p.class_name,
                 "photo_consent": p.has_photo_consent,
                 "first_name_consent": p.has_first_name_consent,

@@ -6,6 +6,8 @@ outcome is unknown. The phone's PWA enhances these same pages.
 
 from __future__ import annotations
 
+import json
+
 from flask import (
     Blueprint,
     abort,
@@ -20,7 +22,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..models import Photo, PhotoState, PostState, Role, Trip
-from ..services import photos, posts, recovery
+from ..services import photo_review, photos, posts, recovery
 from ..services.errors import NotFoundError, ServiceError
 from . import post_views as views
 from .access import roles
@@ -112,6 +114,21 @@ def preview(public_id: str) -> Response:
     return response
 
 
+@bp.route("/photos/<public_id>/posting.jpg")
+@roles(Role.TRIP_LEAD)
+def posting(public_id: str) -> Response:
+    """The photo exactly as it would be posted now: faces and hand-drawn areas blurred."""
+    rt = runtime()
+    try:
+        data = photo_review.preview_image(db_session(), rt.spool, current_user, public_id, rt.limits)
+    except NotFoundError:
+        abort(404)
+    response = make_response(data)
+    response.mimetype = "image/jpeg"
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
 @bp.route("/photos/<public_id>", methods=["GET", "POST"])
 @roles(Role.TRIP_LEAD)
 def tag(public_id: str) -> Response | tuple[str, int]:
@@ -120,11 +137,14 @@ def tag(public_id: str) -> Response | tuple[str, int]:
     if photo.state is not PhotoState.READY:
         flash("This photo can no longer be changed: it is already on its way or destroyed.", "error")
         return redirect(url_for("post.trip", trip_id=trip.id))
-    form = TagForm(faces=photo.face_pupils, tagged=photo.tagged, alt_text=photo.alt_text)
+    form = TagForm(faces=photo.face_pupils, tagged=photo.tagged, alt_text=photo.alt_text,
+                   regions=json.dumps(photo.regions or []), faces_checked=photo.faces_checked_at is not None)
     form.prepare(len(photo.faces), views.face_choices(trip), views.pupil_choices(trip))
     if form.validate_on_submit():
         try:
             photos.tag_photo(session, current_user, public_id, form.face_pupils(), form.tagged.data, form.alt_text.data)
+            photo_review.review_photo(session, current_user, public_id, regions=[] if request.form.get("clear_regions") else form.region_list(),
+                                      faces_checked=bool(form.faces_checked.data), now=runtime().clock())
         except ServiceError as exc:
             flash(exc.user_message, "error")
         else:
@@ -132,9 +152,13 @@ def tag(public_id: str) -> Response | tuple[str, int]:
             flash("Saved who is in the photo and its description.", "success")
             for message in views.consent_problems(session, photo, trip):
                 flash(f"This photo cannot be posted as it is: {message}", "error")
-            return redirect(url_for("post.trip", trip_id=trip.id))
-    page = render_template("post/tag.html", form=form, photo=photo, trip=trip, boxes=views.face_boxes(photo),
-                           pupils=views.pupils_by_id(trip))
+            # "Save and show the preview" comes back here, to the picture as it will now be posted.
+            again = request.form.get("then") == "preview"
+            return redirect(url_for("post.tag", public_id=public_id) if again else url_for("post.trip", trip_id=trip.id))
+    pupils = views.pupils_by_id(trip)
+    page = render_template("post/tag.html", form=form, photo=photo, trip=trip, boxes=views.face_boxes(photo, pupils),
+                           pupils=pupils, faces_shown=request.args.get("view") == "faces",
+                           version=photo_review.preview_version(photo))
     return page, 422 if request.method == "POST" else 200  # shown again after a POST: it was refused
 
 

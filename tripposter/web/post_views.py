@@ -21,6 +21,7 @@ from ..services.rules import caption_rules, photo_consent
 from ..services.school import get_school, school_today
 from ..services.trips import visible_trips
 from ..services.x_account import daily_remaining, get_account
+from .face_labels import Label, place_labels
 
 BLUR_LABEL = "Nobody I'll name: blur this face"
 NO_CONSENT = "(no photo consent: will be blurred)"
@@ -73,6 +74,7 @@ class FaceBox:
     y: int
     width: int
     height: int
+    label: Label  # its number (and a named pupil's first name), placed clear of the other labels
 
 
 def running_trips(session: Session, user: User, now: datetime | None = None) -> list[Trip]:
@@ -144,12 +146,16 @@ def pupils_by_id(trip: Trip) -> dict[int, Pupil]:
     return {p.id: p for p in trip.pupils}
 
 
-def face_boxes(photo: Photo) -> list[FaceBox]:
-    """The detected faces, numbered from 1 as the consent messages number them."""
-    return [
-        FaceBox(n, int(f["x"]), int(f["y"]), int(f["width"]), int(f["height"]))
-        for n, f in enumerate(photo.faces, start=1)
-    ]
+def face_boxes(photo: Photo, pupils: dict[int, Pupil]) -> list[FaceBox]:
+    """The detected faces, numbered from 1 as the consent messages number them.
+
+    A named face's label carries the pupil's first name: this page is the teacher's alone.
+    """
+    rects = [(int(f["x"]), int(f["y"]), int(f["width"]), int(f["height"])) for f in photo.faces]
+    names = [*photo.face_pupils, *[None] * len(rects)]
+    texts = [f"{n} {pupils[p].first_name}" if p in pupils else str(n) for n, p in enumerate(names[: len(rects)], start=1)]
+    labels = place_labels(rects, texts, max(28, photo.width // 16), (photo.width, photo.height))
+    return [FaceBox(label.number, *rect, label=label) for rect, label in zip(rects, labels, strict=True)]
 
 
 def consent_problems(session: Session, photo: Photo, trip: Trip) -> list[str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from uuid import uuid4
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     Field,
     FieldList,
     HiddenField,
@@ -27,6 +30,7 @@ from wtforms.validators import (
 )
 
 from ...publishers.base import MAX_IMAGES
+from ...services.errors import ServiceError
 
 WHEN_CHOICES = [
     SelectChoice("now", "Post now (or as soon as posting hours open)"),
@@ -62,6 +66,9 @@ class TagForm(FlaskForm):
         validators=[DataRequired("Describe the photo: X shows this to people using screen readers."), Length(max=1000)],
     )
 
+    regions = HiddenField()  # the blur areas drawn on the picture (JSON), filled by static/js/tagpage.js
+    faces_checked = BooleanField("I have looked at every face in this photo, as it will be posted")
+
     def prepare(self, face_count: int, face_choices: list[SelectChoice], pupil_choices: list[SelectChoice]) -> None:
         """Give each face its select (on first display) and every control its choices."""
         if not self.is_submitted():
@@ -74,6 +81,22 @@ class TagForm(FlaskForm):
 
     def face_pupils(self) -> list[int | None]:
         return [entry.data for entry in self.faces]
+
+    def region_list(self) -> list[dict[str, Any]] | None:
+        """The drawn areas, or None (leave them as they are) when the field is empty.
+
+        Raises:
+            ServiceError: the field is not a JSON list of objects.
+        """
+        if not (self.regions.data or "").strip():
+            return None
+        try:
+            value = json.loads(self.regions.data)
+        except (ValueError, RecursionError):
+            value = None
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ServiceError("The blurred areas could not be read. Reload the page and draw them again.")
+        return value
 
 
 class PostForm(FlaskForm):
