@@ -1,7 +1,7 @@
 """records that stay true: attempt identity, outbox retention, a frozen sign-off, per-staff attestation
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-11-29 23:55:00.000000
 """
 
