@@ -75,7 +75,7 @@ def test_inside_grace_a_photo_taken_on_the_trip_is_accepted_and_posted_after_we_
     assert created.status_code == 201, created.get_json()
     photo = created.get_json()["photo"]
     tagged = phone.send("PUT", f"/api/photos/{photo['id']}",
-                        {"face_pupils": [None, None], "tagged": [], "alt_text": "Pupils on the coach home"})
+                        {"face_pupils": [None, None], "tagged": [], "alt_text": "Pupils on the coach home", "faces_checked": True})
     assert tagged.status_code == 200, tagged.get_json()
     check = phone.send("POST", "/api/caption-check", {"trip_id": outing.trip.id, "caption": "Home safe!", "tagged": []})
     assert check.status_code == 200 and check.get_json()["problems"] == []
