@@ -14,7 +14,7 @@ hashtag being saved...) and returns every problem at once. The rules, as the REA
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .consent import PupilConsent
@@ -30,6 +30,7 @@ _WHY_FIRST = {
     "school": "The school does not post first names",
     "untagged": "That pupil is not tagged in this photo",
     "consent": "That pupil's parents have not agreed to their first name being posted",
+    "every_post": "A hashtag goes out on every post, so it may not hold any pupil's name",
 }
 
 
@@ -40,6 +41,7 @@ class OutgoingText:
     label: str
     text: str
     tagged: tuple[PupilConsent, ...] = ()
+    every_post: bool = False  # a hashtag added to every post: no first name is ever allowed there
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def _problems_in(text: OutgoingText, index: NameIndex, first_names_allowed: bool
         certain = id(hit) in named
         if not certain and not _sentence_start_capital(hit):
             continue
-        why = _first_name_refusal(hit, entry, text.tagged, first_names_allowed) if entry.kind == "first_name" else ""
+        why = _first_name_refusal(hit, entry, text, first_names_allowed) if entry.kind == "first_name" else ""
         if entry.kind == "first_name" and not why:
             continue
         found.append((_problem(text.label, entry, why, certain), certain))
@@ -102,7 +104,7 @@ def _reading_as_names(hits: list[Hit], pieces: list[Piece]) -> set[int]:
 
 def _is_name(hit: Hit, pieces: list[Piece]) -> bool:
     entry = min(hit.entries, key=lambda e: _STRICTNESS[e.kind])
-    if not entry.everyday or hit.disguised:
+    if not entry.everyday or hit.disguised or any(p.altered for p in hit.pieces):
         return True
     if hit.first < 0:
         return False  # an everyday word inside an ordinary unknown word ("willpower")
@@ -119,14 +121,14 @@ def _sentence_start_capital(hit: Hit) -> bool:
     return hit.first >= 0 and hit.pieces[0].capital and hit.pieces[0].sentence_start
 
 
-def _first_name_refusal(
-    hit: Hit, entry: Entry, tagged: Sequence[PupilConsent], first_names_allowed: bool
-) -> str:
+def _first_name_refusal(hit: Hit, entry: Entry, text: OutgoingText, first_names_allowed: bool) -> str:
     """Why this first name may not be posted here, or "" if it may."""
+    if text.every_post:
+        return _WHY_FIRST["every_post"]
     if not first_names_allowed:
         return _WHY_FIRST["school"]
     owners = {e.pupil_id for e in hit.entries if e.kind == "first_name"}
-    here = [t for t in tagged if t.pupil_id in owners]
+    here = [t for t in text.tagged if t.pupil_id in owners]
     if not here:
         return _WHY_FIRST["untagged"]
     if not all(t.first_name_consent for t in here):

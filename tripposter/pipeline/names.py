@@ -58,6 +58,7 @@ class Piece:
     sentence_start: bool
     chunk: int  # which space-separated part of the text it came from
     compound: bool  # inside a hashtag, @handle or link
+    altered: bool = False  # its chunk had look-alike letters, invisible characters or odd accents
 
 
 @dataclass
@@ -123,11 +124,23 @@ def name_index(people: tuple[RosterName, ...]) -> NameIndex:
 
 def find_names(text: str, index: NameIndex) -> tuple[list[Hit], list[Piece]]:
     """Every name in ``text``: words and spaced-out words first, then run-together and disguised ones."""
-    folded = fold_text(text)
-    pieces = _pieces(folded)
+    chunks = _chunks(text)
+    pieces = _pieces(chunks)
     hits = _sequence_hits(pieces, index)
-    hits += _run_together_hits(folded, index)
+    hits += _run_together_hits(chunks, index)
     return hits, pieces
+
+
+def _chunks(text: str) -> list[tuple[str, bool, bool]]:
+    """(folded chunk, altered by folding, after a line break) for each space-separated part of the text."""
+    chunks = []
+    for match in re.finditer(r"\S+", text):
+        original = _CONTRACTION.sub("", match.group())
+        folded = fold_text(original)
+        # Folding an ordinary word changes nothing; a change means look-alikes, invisibles or odd accents.
+        altered = folded != original
+        chunks.append((folded, altered, "\n" in text[max(0, match.start() - 3) : match.start()]))
+    return chunks
 
 
 def _parts(name: str) -> list[str]:
@@ -148,21 +161,19 @@ def _stems(key: str) -> list[str]:
     return stems
 
 
-def _pieces(folded: str) -> list[Piece]:
+def _pieces(chunks: list[tuple[str, bool, bool]]) -> list[Piece]:
     """The words of the text, split at punctuation, digits and capitals inside a word."""
-    letters = [c for c in folded if c.isalpha()]
+    letters = [c for chunk, _, _ in chunks for c in chunk if c.isalpha()]
     shouting = len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.7 * len(letters)
     pieces: list[Piece] = []
     start = True
-    for number, match in enumerate(re.finditer(r"\S+", _CONTRACTION.sub("", folded))):
-        chunk = match.group()
-        if match.start() > 0 and "\n" in folded[max(0, match.start() - 2) : match.start()]:
-            start = True
+    for number, (chunk, altered, new_line) in enumerate(chunks):
+        start = start or new_line
         compound = _is_compound(chunk)
         for word in _LETTERS.finditer(chunk):
             text = word.group()
             capital = text[0].isupper() and not shouting
-            pieces.append(Piece(text.casefold(), capital, start, number, compound))
+            pieces.append(Piece(text.casefold(), capital, start, number, compound, altered))
             start = False
         start = chunk.rstrip(_TRAILING.replace(".", "").replace("!", "").replace("?", "")).endswith(_SENTENCE_END)
     return pieces
@@ -202,11 +213,10 @@ def _may_join(span: list[Piece], entries: list[Entry]) -> bool:
     return len({p.chunk for p in span}) == 1 or max(e.parts for e in entries) >= len(span)
 
 
-def _run_together_hits(folded: str, index: NameIndex) -> list[Hit]:
+def _run_together_hits(chunks: list[tuple[str, bool, bool]], index: NameIndex) -> list[Hit]:
     """Names inside hashtags, handles, links and unknown or disguised words ("#islabaker", "B4k3r")."""
     hits: list[Hit] = []
-    for match in re.finditer(r"\S+", folded):
-        chunk = match.group()
+    for chunk, _, _ in chunks:
         compound = _is_compound(chunk)
         core = chunk.strip(_LEADING + _TRAILING).lstrip("#@")
         plain = "".join(c for c in core.casefold() if c.isalpha())

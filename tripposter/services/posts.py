@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -16,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import Photo, PhotoState, Post, PostState, SchoolSettings, Trip, User
-from ..pipeline.caption import CaptionResult, check_caption
+from ..pipeline.caption import AltText, CaptionResult, check_caption
 from ..pipeline.errors import PipelineError, Problem
 from ..pipeline.window import WindowDecision, decide, describe, end_of_trip, is_open
 from ..publishers.base import MAX_IMAGES
@@ -60,11 +61,16 @@ class PostRequest:
         return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def check_caption_for(session: Session, user: User, trip_id: int, caption: str, tagged: list[int]) -> CaptionResult:
-    """The live caption check the phone runs as the teacher types."""
+def check_caption_for(
+    session: Session, user: User, trip_id: int, caption: str, tagged: list[int],
+    alt_texts: Sequence[tuple[str, Sequence[int]]] = (),
+) -> CaptionResult:
+    """The caption and alt-text check: live as the teacher types, and again when the post is queued."""
     trip = posting_trip(session, user, trip_id)
-    pupils = [p for p in pupil_consents(trip) if p.pupil_id in set(tagged)]
-    return check_caption(caption, caption_rules(get_school(session), trip), roster_names(session), pupils)
+    consents = pupil_consents(trip)
+    pupils = [p for p in consents if p.pupil_id in set(tagged)]
+    alts = [AltText(text, tuple(p for p in consents if p.pupil_id in set(ids))) for text, ids in alt_texts]
+    return check_caption(caption, caption_rules(get_school(session), trip), roster_names(session), pupils, alts)
 
 
 def create_post(session: Session, user: User, request: PostRequest, now: datetime) -> tuple[Post, bool]:
@@ -106,7 +112,8 @@ def _new_post(session: Session, user: User, request: PostRequest, now: datetime)
     photos = _ready_photos(session, user, trip, request.photo_ids)
     school = get_school(session)
     tagged = sorted({pid for photo in photos for pid in photo.tagged})
-    caption = check_caption_for(session, user, trip.id, request.caption, tagged)
+    alt_texts = [(photo.alt_text, photo.tagged) for photo in photos]
+    caption = check_caption_for(session, user, trip.id, request.caption, tagged, alt_texts)
     problems = [*_consent_problems(school, trip, photos), *caption.problems]
     if request.when != "now" and request.urgent_reason.strip():
         problems.append(Problem("urgent_later", "An urgent post goes out now. Choose \u201cpost now\u201d or remove the reason."))

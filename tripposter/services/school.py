@@ -62,6 +62,8 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
     tags = _words(data.required_hashtags)
     if bad := [t for t in tags if not HASHTAG.match(t if t.startswith("#") else "#" + t)]:
         errors["required_hashtags"] = f"\u201c{bad[0][:30]}\u201d is not a hashtag: use letters and digits only."
+    elif named := _named_hashtags(session, tags):
+        errors["required_hashtags"] = named
     handles = _words(data.allowed_handles)
     if bad := [h for h in handles if not HANDLE.match(h)]:
         errors["allowed_handles"] = f"\u201c{bad[0][:30]}\u201d is not an X handle (up to 15 letters, digits or _)."
@@ -122,3 +124,10 @@ def _words(text: str) -> list[str]:
 def school_today(session: Session) -> date:
     """Today's date where the school is, not where the server is."""
     return datetime.now(ZoneInfo(get_school(session).timezone)).date()
+
+
+def _named_hashtags(session: Session, tags: list[str]) -> str | None:
+    """The name guard over the school's hashtags (they go out on every post)."""
+    from .name_checks import hashtag_error  # name_checks reads the school's settings through this module
+
+    return hashtag_error(session, [t if t.startswith("#") else "#" + t for t in tags], "school")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Pupil, Role, Trip, User
-from . import audit
+from . import audit, name_checks
 from .errors import NotFoundError, ValidationError
 
 HASHTAG = re.compile(r"^#[^\W_][\w]{0,99}$", re.UNICODE)
@@ -70,6 +70,8 @@ def save_trip(session: Session, actor: User, data: TripInput, trip: Trip | None 
     staff = _users(session, data.staff_ids, errors)
     pupils = _pupils(session, data.pupil_ids, errors)
     tags = _check_hashtags(data.hashtags, errors)
+    if "hashtags" not in errors and (named := name_checks.hashtag_error(session, tags, "trip")):
+        errors["hashtags"] = named
     _check_hours(data, errors)
     if errors:
         raise ValidationError(errors)

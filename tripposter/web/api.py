@@ -25,6 +25,7 @@ from ..services.school import get_school, school_today
 from ..services.trips import visible_trips
 from .access import roles, signed_in
 from .api_io import (
+    alt_texts,
     body,
     id_list,
     idempotency_key,
@@ -162,7 +163,8 @@ def delete_photo(public_id: str) -> Response:
 def caption_check() -> Response:
     data = body()
     result = posts.check_caption_for(
-        db_session(), current_user, integer(data, "trip_id", low=1), text(data, "caption", required=False), id_list(data, "tagged")
+        db_session(), current_user, integer(data, "trip_id", low=1), text(data, "caption", required=False), id_list(data, "tagged"),
+        alt_texts(data),
     )
     return jsonify({
         "text": result.text, "weighted_length": result.weighted_length,
