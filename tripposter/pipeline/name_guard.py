@@ -24,6 +24,8 @@ from .names import Entry, Hit, NameIndex, Piece, RosterName, find_names, name_in
 # Words after which an everyday word is someone's name: "well done Will", "thanks Grace", "Mr Brown".
 _CUES = frozenset("mr mrs ms miss mx dr sir master dear thanks congratulations congrats bravo hi hello hey".split())
 _CUE_PAIRS = frozenset({("well", "done"), ("thank", "you"), ("go", "team")})
+# Words English always writes with a capital, so a capital says nothing: "back in May".
+_ALWAYS_CAPITAL = frozenset("april may june august".split())
 _JOINERS = frozenset({"and", "with", "plus", "or", "nor"})
 _STRICTNESS = {"full_name": 0, "surname": 1, "first_name": 2}
 _WHY_FIRST = {
@@ -108,7 +110,9 @@ def _is_name(hit: Hit, pieces: list[Piece]) -> bool:
         return True
     if hit.first < 0:
         return False  # an everyday word inside an ordinary unknown word ("willpower")
-    if any(p.compound for p in hit.pieces) or any(p.capital and not p.sentence_start for p in hit.pieces):
+    if any(p.compound for p in hit.pieces):
+        return True
+    if any(p.capital and not p.sentence_start and p.text not in _ALWAYS_CAPITAL for p in hit.pieces):
         return True
     before = [p.text for p in pieces[max(0, hit.first - 2) : hit.first]]
     return bool(before) and (before[-1] in _CUES or tuple(before) in _CUE_PAIRS) or (

@@ -25,7 +25,7 @@ _LETTERS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[^\W\d_A-Za-z\x01]+")
 _LEADING = "\"'([{<*_~\u2018\u201c\u00ab"
 _TRAILING = "\"')]}>.,;:?!|*_~\u2019\u201d\u00bb\u2026"
 _SENTENCE_END = (".", "!", "?", "\u2026", ":")
-MAX_SPAN = 6
+MAX_SPAN = 24  # enough for a long name spelt out letter by letter
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def _sequence_hits(pieces: list[Piece], index: NameIndex) -> list[Hit]:
     hits: list[Hit] = []
     at = 0
     while at < len(pieces):
-        for size in range(min(MAX_SPAN, len(pieces) - at), 0, -1):
+        for size in range(min(MAX_SPAN, len(pieces) - at, index.longest or 1), 0, -1):
             span = pieces[at : at + size]
             entries = index.lookup("".join(p.text for p in span))
             if entries and (size == 1 or _may_join(span, entries)):
