@@ -130,7 +130,7 @@ def tag(public_id: str) -> Response | tuple[str, int]:
         else:
             session.commit()
             flash("Saved who is in the photo and its description.", "success")
-            for message in views.consent_problems(session, photo, trip):
+            for message in [*views.consent_problems(session, photo, trip), *views.alt_text_problems(session, current_user, photo, trip)]:
                 flash(f"This photo cannot be posted as it is: {message}", "error")
             return redirect(url_for("post.trip", trip_id=trip.id))
     page = render_template("post/tag.html", form=form, photo=photo, trip=trip, boxes=views.face_boxes(photo),

@@ -32,6 +32,7 @@ SHELL_ASSETS = (
     "js/drain.js",
     "js/faces.js",
     "js/status.js",
+    "js/guard.js",
     "js/dom.js",
     "icons/icon-192.png",
 )
