@@ -133,3 +133,39 @@ def test_post_held_when_the_school_turns_first_names_off(auth: AuthActions, outi
     assert OutboxPublisher(app.config["TRIPPOSTER_SETTINGS"].outbox_path).list_posts() == []
     error = phone.client.get(f"/api/trips/{outing.trip.id}/posts").get_json()["posts"][0]["error"]
     assert "The photo's description (alt text) contains \"Sam\"" in error and "does not post first names" in error
+
+
+def test_posting_page_shows_a_name_in_the_alt_text_when_saved(auth: AuthActions, outing: Outing) -> None:
+    from tests.web.test_post import TAG_LINK, page, tag, upload
+
+    auth.login(outing.lead)
+    assert upload(auth, outing.trip.id, phone_jpeg(faces=0)).status_code == 302
+    photo = TAG_LINK.findall(page(auth.client, f"/post/trips/{outing.trip.id}"))[0]
+    response = tag(auth, photo, [], [], alt="Ava Kh\u0430n on the climbing wall")  # a Cyrillic "а"
+    assert response.status_code == 302
+    text = page(auth.client, f"/post/trips/{outing.trip.id}")
+    assert "This photo cannot be posted as it is: The photo's description (alt text) contains \"Ava Khan\"" in text
+
+
+def test_staff_surnames_are_refused_when_the_school_says_so(auth: AuthActions, outing: Outing, make: Factory) -> None:
+    session = make.session
+    outing.lead.display_name = "Jane Featherstone"
+    session.commit()
+    auth.login(outing.lead)
+    phone = Phone(auth.client)
+    check = {"trip_id": outing.trip.id, "caption": "Thanks to Mrs Featherstone for a great day"}
+    assert phone.send("POST", "/api/caption-check", check).get_json()["problems"] == []
+    get_school(session).guard_staff_surnames = True
+    session.commit()
+    problems = phone.send("POST", "/api/caption-check", check).get_json()["problems"]
+    assert [p["rule"] for p in problems] == ["staff_surname"]
+    assert "the surname of a member of staff" in problems[0]["message"]
+
+
+def test_senior_leader_turns_on_the_staff_surname_rule(auth: AuthActions, make: Factory, db: Session) -> None:
+    auth.login(make.user(Role.ADMIN))
+    form = {"name": "Hogarth School", "timezone": "Europe/London", "required_hashtags": "#W4", "allowed_handles": "",
+            "banned_words": "lol", "retention_hours": "24", "mon_start": "08:00", "mon_end": "18:00",
+            "guard_staff_surnames": "y"}
+    assert auth.post("/school/", form).status_code == 302
+    assert db.scalars(select(SchoolSettings.guard_staff_surnames)).one() is True

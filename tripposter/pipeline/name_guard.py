@@ -27,7 +27,7 @@ _CUE_PAIRS = frozenset({("well", "done"), ("thank", "you"), ("go", "team")})
 # Words English always writes with a capital, so a capital says nothing: "back in May".
 _ALWAYS_CAPITAL = frozenset("april may june august".split())
 _JOINERS = frozenset({"and", "with", "plus", "or", "nor"})
-_STRICTNESS = {"full_name": 0, "surname": 1, "first_name": 2}
+_STRICTNESS = {"full_name": 0, "surname": 1, "staff_surname": 2, "first_name": 3}
 _WHY_FIRST = {
     "school": "The school does not post first names",
     "untagged": "That pupil is not tagged in this photo",
@@ -158,6 +158,12 @@ def _problem(label: str, entry: Entry, why: str, certain: bool) -> Problem:
             "surname",
             f'{label} contains the surname "{entry.shown}", which belongs to a pupil on the roster. '
             "Remove it: pupils' surnames are never posted.",
+        )
+    if entry.kind == "staff_surname":
+        return Problem(
+            "staff_surname",
+            f'{label} contains "{entry.shown}", the surname of a member of staff. '
+            "The school does not post staff surnames: remove it, or say \u201cour teachers\u201d instead.",
         )
     return Problem(
         "first_name",

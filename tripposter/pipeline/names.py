@@ -87,7 +87,7 @@ class NameIndex:
         first, last = _parts(person.first_name), _parts(person.last_name)
         if not person.staff:
             self._add_name("first_name", person, person.first_name, first)
-        self._add_name("surname", person, person.last_name, last)
+        self._add_name("staff_surname" if person.staff else "surname", person, person.last_name, last)
         if first and last and not person.staff:
             everyday = all(p in EVERYDAY_NAMES for p in first + last)
             shown = f"{person.first_name.strip()} {person.last_name.strip()}"

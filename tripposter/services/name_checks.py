@@ -28,7 +28,7 @@ HELD = "held"
 def hashtag_problems(session: Session, tags: Iterable[str], whose: str) -> list[Problem]:
     """Names in hashtags being saved; ``whose`` is "trip" or "school". A hashtag goes on every post."""
     fields = [OutgoingText(f"The {whose} hashtag {tag}", tag, every_post=True) for tag in tags]
-    return list(guard(fields, roster_names(session), first_names_allowed=False).problems)
+    return list(guard(fields, roster_names(session, get_school(session)), first_names_allowed=False).problems)
 
 
 def hashtag_error(session: Session, tags: Iterable[str], whose: str) -> str | None:
@@ -52,7 +52,8 @@ def recheck_before_publish(session: Session, post: Post) -> list[Problem]:
         *alt_fields([AltText(photo.alt_text, tags) for photo, tags in zip(photos, tagged_in, strict=True)]),
         *_hashtag_fields(school, trip),
     ]
-    return list(guard(fields, roster_names(session), first_names_allowed=school.first_names_allowed).problems)
+    people = roster_names(session, school)
+    return list(guard(fields, people, first_names_allowed=school.first_names_allowed).problems)
 
 
 def hold_if_named(session: Session, post: Post, now: datetime) -> str | None:

@@ -70,7 +70,8 @@ def check_caption_for(
     consents = pupil_consents(trip)
     pupils = [p for p in consents if p.pupil_id in set(tagged)]
     alts = [AltText(text, tuple(p for p in consents if p.pupil_id in set(ids))) for text, ids in alt_texts]
-    return check_caption(caption, caption_rules(get_school(session), trip), roster_names(session), pupils, alts)
+    school = get_school(session)
+    return check_caption(caption, caption_rules(school, trip), roster_names(session, school), pupils, alts)
 
 
 def create_post(session: Session, user: User, request: PostRequest, now: datetime) -> tuple[Post, bool]:

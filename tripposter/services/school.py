@@ -31,6 +31,7 @@ class SchoolInput:
     allow_blurred_without_consent: bool
     retention_hours: int
     require_two_factor: bool = False
+    guard_staff_surnames: bool = False
 
 
 def get_school(session: Session) -> SchoolSettings:
@@ -81,6 +82,7 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
     school.first_names_allowed = data.first_names_allowed
     school.allow_blurred_without_consent = data.allow_blurred_without_consent
     school.retention_hours = data.retention_hours
+    school.guard_staff_surnames = data.guard_staff_surnames
     if school.require_two_factor != data.require_two_factor:
         school.require_two_factor = data.require_two_factor
         audit.record(session, actor, "auth.2fa_required" if data.require_two_factor else "auth.2fa_optional", school)
@@ -93,7 +95,7 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
 # The settings a change is recorded for, with their old and new values (rules, never personal data).
 AUDITED = (
     "name", "timezone", "posting_hours", "required_hashtags", "allowed_handles", "banned_words",
-    "first_names_allowed", "allow_blurred_without_consent", "retention_hours",
+    "first_names_allowed", "allow_blurred_without_consent", "retention_hours", "guard_staff_surnames",
 )
 
 
