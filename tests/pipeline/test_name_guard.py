@@ -186,6 +186,16 @@ def test_apostrophe_and_hyphen_names_with_or_without_punctuation() -> None:
         assert not guard([OutgoingText("The caption", f"Well done {text}")], roster, first_names_allowed=True).ok, text
 
 
+@pytest.mark.parametrize("text", [
+    "Well done I. Ahmed", "Ah med", "Ahm ed won", "\u202edemhA", "Thanks to Mr. Ahmed", "AHMED's team",
+    "Is la", "\u24be\u24e2\u24db\u24d0", "\U0001d408\U0001d42c\U0001d425\U0001d41a", "I\u0336s\u0336l\u0336a\u0336",
+    "Is\U0001f642la", "#Isla_Ahmed", "isla.ahmed@oak.sch.uk",
+])
+def test_more_disguises(text: str) -> None:
+    roster = [RosterName(1, "Isla", "Ahmed")]
+    assert not guard([OutgoingText("The caption", text)], roster, first_names_allowed=False).ok, text
+
+
 def test_staff_surnames_are_checked_when_listed() -> None:
     roster = [RosterName(1, "", "Featherstonehaugh", staff=True)]
     assert not guard([OutgoingText("The caption", "Thanks to Mrs Featherstonehaugh")], roster, first_names_allowed=True).ok

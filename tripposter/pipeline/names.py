@@ -15,16 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .normalise import AMBIGUOUS_IL, LEET, fold_name, fold_text, leet_variants
+from .tokens import LEADING, TRAILING, Chunk, Piece, chunks_of, is_compound, pieces_of
 from .wordlists import EVERYDAY_NAMES, is_word, segment
 
 # Parts of a multi-word surname too common to refuse alone; the whole surname is still refused.
 PARTICLES = frozenset("al ap bin da das de del della den der di dos du el ibn la le st ter van von".split())
-_CONTRACTION = re.compile(r"(?i)(?<=[a-z])['\u2019](?=(?:t|ll|re|ve|m|d)\b)")
-# Words split at capitals inside them ("IslaBaker", "ABCTrip" -> "ABC", "Trip"); other scripts stay whole.
-_LETTERS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[^\W\d_A-Za-z\x01]+")
-_LEADING = "\"'([{<*_~\u2018\u201c\u00ab"
-_TRAILING = "\"')]}>.,;:?!|*_~\u2019\u201d\u00bb\u2026"
-_SENTENCE_END = (".", "!", "?", "\u2026", ":")
 MAX_SPAN = 24  # enough for a long name spelt out letter by letter
 
 
@@ -47,18 +42,6 @@ class Entry:
     shown: str  # the name as the roster spells it, for the teacher's message
     everyday: bool  # also an everyday English word (Grace, Hill): flagged only where it reads as a name
     parts: int  # how many words the name has ("O'Brien" 2): several words may then match it together
-
-
-@dataclass
-class Piece:
-    """One word of the text as a reader sees it."""
-
-    text: str  # lower-case letters
-    capital: bool  # written with a capital, in text that is not all capitals
-    sentence_start: bool
-    chunk: int  # which space-separated part of the text it came from
-    compound: bool  # inside a hashtag, @handle or link
-    altered: bool = False  # its chunk had look-alike letters, invisible characters or odd accents
 
 
 @dataclass
@@ -124,23 +107,11 @@ def name_index(people: tuple[RosterName, ...]) -> NameIndex:
 
 def find_names(text: str, index: NameIndex) -> tuple[list[Hit], list[Piece]]:
     """Every name in ``text``: words and spaced-out words first, then run-together and disguised ones."""
-    chunks = _chunks(text)
-    pieces = _pieces(chunks)
+    chunks = chunks_of(text)
+    pieces = pieces_of(chunks)
     hits = _sequence_hits(pieces, index)
     hits += _run_together_hits(chunks, index)
     return hits, pieces
-
-
-def _chunks(text: str) -> list[tuple[str, bool, bool]]:
-    """(folded chunk, altered by folding, after a line break) for each space-separated part of the text."""
-    chunks = []
-    for match in re.finditer(r"\S+", text):
-        original = _CONTRACTION.sub("", match.group())
-        folded = fold_text(original)
-        # Folding an ordinary word changes nothing; a change means look-alikes, invisibles or odd accents.
-        altered = folded != original
-        chunks.append((folded, altered, "\n" in text[max(0, match.start() - 3) : match.start()]))
-    return chunks
 
 
 def _parts(name: str) -> list[str]:
@@ -159,32 +130,6 @@ def _stems(key: str) -> list[str]:
     if key.endswith("s") and len(key) > 3:
         stems.append(key[:-1])
     return stems
-
-
-def _pieces(chunks: list[tuple[str, bool, bool]]) -> list[Piece]:
-    """The words of the text, split at punctuation, digits and capitals inside a word."""
-    letters = [c for chunk, _, _ in chunks for c in chunk if c.isalpha()]
-    shouting = len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.7 * len(letters)
-    pieces: list[Piece] = []
-    start = True
-    for number, (chunk, altered, new_line) in enumerate(chunks):
-        start = start or new_line
-        compound = _is_compound(chunk)
-        for word in _LETTERS.finditer(chunk):
-            text = word.group()
-            capital = text[0].isupper() and not shouting
-            pieces.append(Piece(text.casefold(), capital, start, number, compound, altered))
-            start = False
-        start = chunk.rstrip(_TRAILING.replace(".", "").replace("!", "").replace("?", "")).endswith(_SENTENCE_END)
-    return pieces
-
-
-def _is_compound(chunk: str) -> bool:
-    """A hashtag, an @handle or a link: places with no sentence to tell a name from a word."""
-    core = chunk.lstrip(_LEADING)
-    return core.startswith(("#", "@")) or "://" in chunk or core.casefold().startswith("www.") or (
-        "/" in chunk and "." in chunk
-    )
 
 
 def _sequence_hits(pieces: list[Piece], index: NameIndex) -> list[Hit]:
@@ -210,20 +155,25 @@ def _may_join(span: list[Piece], entries: list[Entry]) -> bool:
     """Several words may make one name if the name has that many words, or they are one chunk or single letters."""
     if all(len(p.text) == 1 for p in span) and len(span) >= 3:
         return True
+    if len(span) <= 3 and all(len(p.text) >= 2 for p in span) and not all(is_word(p.text) for p in span):
+        return True  # a name split by spaces into pieces that are not all words: "Ah med", "Is la"
     return len({p.chunk for p in span}) == 1 or max(e.parts for e in entries) >= len(span)
 
 
-def _run_together_hits(chunks: list[tuple[str, bool, bool]], index: NameIndex) -> list[Hit]:
+def _run_together_hits(chunks: list[Chunk], index: NameIndex) -> list[Hit]:
     """Names inside hashtags, handles, links and unknown or disguised words ("#islabaker", "B4k3r")."""
     hits: list[Hit] = []
-    for chunk, _, _ in chunks:
-        compound = _is_compound(chunk)
-        core = chunk.strip(_LEADING + _TRAILING).lstrip("#@")
+    for part in chunks:
+        chunk = part.text
+        compound = is_compound(chunk)
+        core = chunk.strip(LEADING + TRAILING).lstrip("#@")
         plain = "".join(c for c in core.casefold() if c.isalpha())
         variants = leet_variants("".join(c for c in core if c.isalnum() or c in LEET or c == AMBIGUOUS_IL))
         readings = [(v, True) for v in variants if v != plain]
         if compound or (len(plain) >= 5 and not is_word(plain) and not index.lookup(plain)):
             readings.append((plain, compound))
+        if part.reversed:
+            readings.append((plain[::-1], True))
         for reading, disguised in readings:
             if len(reading) >= 3:
                 hits += _names_in(reading, index, disguised)
