@@ -20,6 +20,7 @@ from tripposter.pipeline.caption import (
     weighted_length,
 )
 from tripposter.pipeline.consent import PupilConsent
+from tripposter.pipeline.wordlists import EVERYDAY_NAMES
 
 ROSTER = [
     RosterName(1, "Sam", "Lee"),
@@ -234,7 +235,10 @@ def plain(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).casefold()
 
 
-names = st.text(alphabet=LETTERS, min_size=2, max_size=10).filter(lambda n: plain(n) not in SAFE)
+# Names that are everyday words ("head", "will") count only where they read as names: tested in test_name_guard.py.
+names = st.text(alphabet=LETTERS, min_size=2, max_size=10).filter(
+    lambda n: plain(n) not in SAFE and plain(n) not in EVERYDAY_NAMES
+)
 rosters = st.lists(st.tuples(names, names), min_size=1, max_size=20).map(
     lambda pairs: [RosterName(i, first.title(), last.title()) for i, (first, last) in enumerate(pairs)]
 )

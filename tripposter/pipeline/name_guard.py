@@ -24,6 +24,11 @@ from .names import Entry, Hit, NameIndex, Piece, RosterName, find_names, name_in
 # Words after which an everyday word is someone's name: "well done Will", "thanks Grace", "Mr Brown".
 _CUES = frozenset("mr mrs ms miss mx dr sir master dear thanks congratulations congrats bravo hi hello hey".split())
 _CUE_PAIRS = frozenset({("well", "done"), ("thank", "you"), ("go", "team")})
+# Words that, after a capitalised everyday word at the start of a sentence, show it is not a name.
+_NOT_AFTER_A_NAME = frozenset(
+    "you your yourself we us our they them their i me my it its the a an this that these those all everyone "
+    "everybody of to for be is are was were been has have had s".split()
+)
 # Words English always writes with a capital, so a capital says nothing: "back in May".
 _ALWAYS_CAPITAL = frozenset("april may june august".split())
 _JOINERS = frozenset({"and", "with", "plus", "or", "nor"})
@@ -83,12 +88,15 @@ def _problems_in(text: OutgoingText, index: NameIndex, first_names_allowed: bool
     for hit in hits:
         entry = min(hit.entries, key=lambda e: _STRICTNESS[e.kind])
         certain = id(hit) in named
-        if not certain and not _sentence_start_capital(hit):
+        if not certain and not _maybe_a_name(hit, entry, pieces):
             continue
-        why = _first_name_refusal(hit, entry, text, first_names_allowed) if entry.kind == "first_name" else ""
-        if entry.kind == "first_name" and not why:
+        if entry.kind != "first_name":
+            # A full name and a surname may read the same ("Lee Lee" run together, "Leelee"): report each.
+            shown = {(e.kind, e.shown): e for e in hit.entries if e.kind != "first_name"}
+            found += [(_problem(text.label, e, "", certain), certain) for e in shown.values()]
             continue
-        found.append((_problem(text.label, entry, why, certain), certain))
+        if why := _first_name_refusal(hit, entry, text, first_names_allowed):
+            found.append((_problem(text.label, entry, why, certain), certain))
     return found
 
 
@@ -115,14 +123,19 @@ def _is_name(hit: Hit, pieces: list[Piece]) -> bool:
     if any(p.capital and not p.sentence_start and p.text not in _ALWAYS_CAPITAL for p in hit.pieces):
         return True
     before = [p.text for p in pieces[max(0, hit.first - 2) : hit.first]]
-    return bool(before) and (before[-1] in _CUES or tuple(before) in _CUE_PAIRS) or (
-        hit.possessive and hit.pieces[0].capital
-    )
+    after = pieces[hit.last] if hit.last < len(pieces) else None
+    initial = after is not None and len(after.text) == 1 and after.capital and hit.pieces[0].capital  # "May R."
+    cued = bool(before) and (before[-1] in _CUES or tuple(before) in _CUE_PAIRS)
+    cued = cued or bool(before) and before[-1] == "with" and hit.pieces[0].capital  # "a day with May"
+    return cued or initial or (hit.possessive and hit.pieces[0].capital)
 
 
-def _sentence_start_capital(hit: Hit) -> bool:
-    """An everyday word with a capital only because it starts a sentence: "Hope you all..." or "Grace won"."""
-    return hit.first >= 0 and hit.pieces[0].capital and hit.pieces[0].sentence_start
+def _maybe_a_name(hit: Hit, entry: Entry, pieces: list[Piece]) -> bool:
+    """An everyday first name that starts a sentence and may be the pupil: "Grace won", not "Hope you all..."."""
+    if entry.kind != "first_name" or hit.first < 0 or not (hit.pieces[0].capital and hit.pieces[0].sentence_start):
+        return False
+    following = pieces[hit.last].text if hit.last < len(pieces) else ""
+    return following not in _NOT_AFTER_A_NAME
 
 
 def _first_name_refusal(hit: Hit, entry: Entry, text: OutgoingText, first_names_allowed: bool) -> str:

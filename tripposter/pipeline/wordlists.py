@@ -35,6 +35,13 @@ EVERYDAY_NAMES = frozenset(
     rose sharp shepherd short singer slater small smith snow spear spencer steward street
     stringer swan thatcher tinker turner wall walker waters weaver white wild wise wood
     woods wright young brook brooks lake long little new west north south
+    best power grey gray read fry hardy head ball law bright sweet steel hart brand bloom bean gill quick
+    strong fair friend hale bull crow finch sparrow wells fields styles gates archer bowman glover dyer
+    sawyer chandler collier skinner fowler kitchen bower temple chapel castle tower bridge ford moor vale
+    shore blue honor royal happy harmony melody lyric saffron rosemary clover bluebell primrose marigold
+    emerald opal goldie raven dove drake wolf bear prince princess heaven liberty justice trinity serenity
+    prudence verity genesis journey legend story ocean cloud alder aspen cedar laurel basil sugar candy
+    apple bud lance rod don nick carol chuck jimmy bobby jenny sally peter ted hank randy nan rex buddy
     """.split()
 )
 # Short words that count as words in a run-together hashtag; other one- or two-letter runs do not,
