@@ -163,6 +163,13 @@ def test_everyday_names_are_caught_where_they_read_as_names(text: str, name: str
     assert _found(result.problems, name), (text, result)
 
 
+def test_a_first_name_after_st_or_saint_is_a_saint_church_or_school() -> None:
+    roster = [RosterName(1, "Mary", "Okafor"), RosterName(2, "Paul", "Nguyen")]
+    for text in ["We sang at St Mary's church", "#StMarys", "St Paul's Cathedral #StPaulsCathedral", "Saint Paul"]:
+        assert guard([OutgoingText("The caption", text)], roster, first_names_allowed=False).ok, text
+    assert not guard([OutgoingText("The caption", "Mary sang at St Paul's")], roster, first_names_allowed=False).ok
+
+
 def test_a_capital_at_the_start_of_a_sentence_is_a_warning_not_a_refusal() -> None:
     result = guard([OutgoingText("The caption", "Grace won the race.")], EVERYDAY_ROSTER, first_names_allowed=False)
     assert result.ok and [w.rule for w in result.warnings] == ["maybe_name"]

@@ -143,7 +143,8 @@ def _sequence_hits(pieces: list[Piece], index: NameIndex) -> list[Hit]:
             if entries and (size == 1 or _may_join(span, entries)):
                 possessive = size > 1 and span[-1].text == "s"
                 spaced = size - possessive > max(e.parts for e in entries)
-                hits.append(Hit(entries, at, at + size, disguised=spaced, possessive=possessive, pieces=span))
+                if not (at > 0 and _saint(pieces[at - 1].text, entries)):
+                    hits.append(Hit(entries, at, at + size, disguised=spaced, possessive=possessive, pieces=span))
                 at += size
                 break
         else:
@@ -186,8 +187,15 @@ def _names_in(word: str, index: NameIndex, disguised: bool) -> list[Hit]:
     whole = index.lookup(word)
     if whole:
         return [Hit(whole, -1, -1, disguised=disguised)]
+    before = ""
     for start, end in segment(word, index.names):
         entries = index.lookup(word[start:end]) if end - start >= 3 else None
-        if entries:
+        if entries and not _saint(before, entries):
             found.append(Hit(entries, -1, -1, disguised=disguised))
+        before = word[start:end]
     return found
+
+
+def _saint(before: str, entries: list[Entry]) -> bool:
+    """A first name after "St" or "Saint" is a saint, a church or a school ("St Mary's", "#StMarys")."""
+    return before in ("st", "saint") and all(e.kind == "first_name" for e in entries)

@@ -47,7 +47,7 @@ EVERYDAY_NAMES = frozenset(
 # Short words that count as words in a run-together hashtag; other one- or two-letter runs do not,
 # so "bench" never splits into "ben" + "ch".
 _SHORT_WORDS = frozenset(
-    "a i an am as at be by do go he hi if in is it me my no of oh ok on or our so to up us we ye yo".split()
+    "a i an am as at be by do go he hi if in is it me my no of oh ok on or our so st to up us we ye yo".split()
 )
 _SUFFIXES = ("s", "es", "ed", "ing", "er", "ers", "est", "ly", "y", "ies", "ied", "ful", "ness", "ment")
 MAX_WORD = 24
