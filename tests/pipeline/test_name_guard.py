@@ -210,3 +210,15 @@ def test_staff_surnames_are_checked_when_listed() -> None:
 
 def test_every_everyday_name_is_a_dictionary_word() -> None:
     assert [w for w in EVERYDAY_NAMES if not is_word(w)] == []
+
+
+def test_the_roster_index_is_built_once_whatever_is_tagged() -> None:
+    from tripposter.pipeline.names import name_index
+
+    roster = tuple(RosterName(i, f"Pupil{chr(97 + i % 26)}", f"Surname{chr(97 + i // 26)}") for i in range(60))
+    guard([OutgoingText("The caption", "hello")], roster, first_names_allowed=True)
+    built = name_index.cache_info().misses
+    for i in range(5):
+        tagged = (PupilConsent(i, roster[i].first_name, roster[i].last_name, True, True),)
+        guard([OutgoingText("The caption", "hello", tagged)], roster, first_names_allowed=True)
+    assert name_index.cache_info().misses == built

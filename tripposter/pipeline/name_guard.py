@@ -67,8 +67,12 @@ def guard(
     """Every name problem in every outgoing text, all at once, each a sentence the teacher can act on."""
     texts = list(texts)
     tagged = {t.pupil_id: t for text in texts for t in text.tagged}
-    extra = tuple(RosterName(t.pupil_id, t.first_name, t.last_name) for t in tagged.values())
-    index = name_index((*_as_tuple(roster), *extra))
+    people = _as_tuple(roster)
+    # Tagged pupils are on the roster already; one who is not is guarded too. Adding only those keeps
+    # the index's cache key the roster itself, so a different set of tags does not rebuild it.
+    known = {p.pupil_id for p in people if not p.staff}
+    extra = tuple(RosterName(t.pupil_id, t.first_name, t.last_name) for t in tagged.values() if t.pupil_id not in known)
+    index = name_index((*people, *extra))
     problems: dict[str, Problem] = {}
     warnings: dict[str, Problem] = {}
     for text in texts:
