@@ -36,6 +36,7 @@ test: install-dev
 
 bench: install-dev
 	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/guard.py
 
 # 20 concurrent 12 MP uploads against gunicorn on loopback; exits 1 on any error or output over 5 MB.
 bench-load: install-dev

@@ -1,7 +1,7 @@
 """photos: the teacher's hand-drawn blur regions, and their "I have looked at every face" confirmation
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-29 23:55:00.000000
 """
 
@@ -15,7 +15,7 @@ import tripposter.models.base
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

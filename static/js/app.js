@@ -9,6 +9,7 @@ import { endedDrafts, localItems, serverItems } from "./status.js";
 import { deleteKept, isKept, keptItems, retryKept } from "./keep.js";
 import { arm, keepStorage } from "./background.js";
 import { queuePhotos } from "./pick.js";
+import { checkBody } from "./guard.js";
 
 const MAX_PHOTOS = 4;
 const page = { trips: [], trip: null, csrf: null, reg: null, timer: 0, running: false, again: false, cards: new Map() };
@@ -145,6 +146,7 @@ async function assign(photo, face, pupilId) {
 async function describe(photo, text) {
   await update("photos", photo.key, (r) => ({ ...r, altText: text, tagsDirty: true, tagVersion: (r.tagVersion || 0) + 1 }));
   kick();
+  captionChanged();  // the name guard checks each alt text live, with the caption
 }
 
 async function remove(photo) {
@@ -254,10 +256,10 @@ async function token() {
 
 async function checkCaption() {
   const text = $("caption").value;
-  const tagged = [...new Set((await draftPhotos()).flatMap((p) => p.tagged || []))];
-  const csrf = page.trip && text.trim() && await token();
+  const drafts = await draftPhotos();
+  const csrf = page.trip && (text.trim() || drafts.some((p) => p.altText?.trim())) && await token();
   const reply = csrf ? await fetchSend({ method: "POST", url: "/api/caption-check", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-    body: JSON.stringify({ trip_id: page.trip.id, caption: text, tagged }) }) : { status: -1 };
+    body: JSON.stringify(checkBody(page.trip.id, text, drafts)) }) : { status: -1 };
   if ($("caption").value !== text) return;  // they typed on; a newer check is on its way
   const list = $("caption-problems");
   if (reply.status !== 200) {

@@ -42,6 +42,8 @@ class SchoolSettings(Base):
     reply_settings: Mapped[str] = mapped_column(String(20), default="mentionedUsers")
     # Senior leaders and office staff must use two-step sign-in (trip leads may choose to).
     require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The name guard also refuses staff surnames ("Mr Baker") in posts: some schools never name staff.
+    guard_staff_surnames: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     def hours_for(self, weekday: int) -> tuple[time, time] | None:
         """The posting window for ``weekday`` (0 = Monday), or None if the school does not post then."""

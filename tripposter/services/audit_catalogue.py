@@ -111,6 +111,8 @@ RULES: dict[str, str] = {
     "full_name": "a pupil's full name in the caption",
     "surname": "a pupil's surname in the caption",
     "first_name": "a first name not allowed",
+    "staff_surname": "a staff surname",
+    "maybe_name": "an everyday word that may be a pupil's name",
     "length": "caption too long",
     "mention": "a mention not allowed",
     "text_speak": "text-speak",

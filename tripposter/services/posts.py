@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -16,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import Photo, PhotoState, Post, PostState, SchoolSettings, Trip, User
-from ..pipeline.caption import CaptionResult, check_caption
+from ..pipeline.caption import AltText, CaptionResult, check_caption
 from ..pipeline.errors import PipelineError, Problem
 from ..pipeline.window import WindowDecision, decide, describe, end_of_trip, is_open
 from ..publishers.base import MAX_IMAGES
@@ -63,13 +64,19 @@ class PostRequest:
 
 
 def check_caption_for(
-    session: Session, user: User, trip_id: int, caption: str, tagged: list[int], *,
-    now: datetime, grace_days: int = DEFAULT_GRACE_DAYS,
+    session: Session, user: User, trip_id: int, caption: str, tagged: list[int],
+    alt_texts: Sequence[tuple[str, Sequence[int]]] = (), *, now: datetime, grace_days: int = DEFAULT_GRACE_DAYS,
 ) -> CaptionResult:
-    """The live caption check the phone runs as the teacher types (also after the trip, in its grace period)."""
+    """The caption and alt-text check: live as the teacher types, and again when the post is queued.
+
+    It also runs after the trip, in its grace period.
+    """
     trip = trip_for_post(session, user, trip_id, now=now, grace_days=grace_days)
-    pupils = [p for p in pupil_consents(trip) if p.pupil_id in set(tagged)]
-    return check_caption(caption, caption_rules(get_school(session), trip), roster_names(session), pupils)
+    consents = pupil_consents(trip)
+    pupils = [p for p in consents if p.pupil_id in set(tagged)]
+    alts = [AltText(text, tuple(p for p in consents if p.pupil_id in set(ids))) for text, ids in alt_texts]
+    school = get_school(session)
+    return check_caption(caption, caption_rules(school, trip), roster_names(session, school), pupils, alts)
 
 
 def create_post(
@@ -116,7 +123,8 @@ def _new_post(session: Session, user: User, request: PostRequest, now: datetime,
     refuse_duplicates(photos)
     school = get_school(session)
     tagged = sorted({pid for photo in photos for pid in photo.tagged})
-    caption = check_caption_for(session, user, trip.id, request.caption, tagged, now=now, grace_days=grace_days)
+    alt_texts = [(photo.alt_text, photo.tagged) for photo in photos]
+    caption = check_caption_for(session, user, trip.id, request.caption, tagged, alt_texts, now=now, grace_days=grace_days)
     problems = [*_consent_problems(school, trip, photos), *caption.problems]
     if request.when != "now" and request.urgent_reason.strip():
         problems.append(Problem("urgent_later", "An urgent post goes out now. Choose \u201cpost now\u201d or remove the reason."))

@@ -26,6 +26,7 @@ from . import audit, x_account
 from .attempts import HELD_AUTHOR, SAME_TEXT_DUPLICATE, attempt_of, same_text_posted
 from .destruction import destroy_photo
 from .lease import LEASE, LeaseKeeper
+from .name_checks import hold_if_named
 from .photo_review import posting_image
 from .posts import release_photos
 from .rules import photo_consent, trip_window, weekly_hours
@@ -111,6 +112,8 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
         audit.record(session, None, "checks.failed", post, rules=broken, photos=len(photos), stage="before publishing")
         _finish_unposted(session, rt, post, PostState.WITHDRAWN, Fate.WITHDRAWN, "consent changed before posting", now)
         return "withdrawn"
+    if held := hold_if_named(session, post, now):  # the name guard again, on today's consent and settings
+        return held
     if not post.urgent_reason and not is_open(now, weekly_hours(school), school.timezone, trip_window(trip)):
         return _reschedule(session, rt, post, next_opening(now, weekly_hours(school), school.timezone, trip_window(trip)), now)
     post.attempts += 1

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Photo, Pupil, SchoolSettings, Trip
+from ..models import Photo, Pupil, SchoolSettings, Trip, User
 from ..pipeline.caption import CaptionRules, RosterName
 from ..pipeline.consent import ConsentResult, FaceDecision, PupilConsent, check_consent
 from ..pipeline.window import TripWindow, WeeklyHours
@@ -32,10 +32,16 @@ def caption_rules(school: SchoolSettings, trip: Trip) -> CaptionRules:
     )
 
 
-def roster_names(session: Session) -> list[RosterName]:
-    """Every pupil on the school roster: no surname of any of them may be posted."""
+def roster_names(session: Session, school: SchoolSettings | None = None) -> list[RosterName]:
+    """Every pupil on the school roster (no surname of any of them may be posted), and the staff's
+    surnames when ``school`` says staff are never named either."""
     rows = session.execute(select(Pupil.id, Pupil.first_name, Pupil.last_name))
-    return [RosterName(pid, first, last) for pid, first, last in rows]
+    names = [RosterName(pid, first, last) for pid, first, last in rows]
+    if school is not None and school.guard_staff_surnames:
+        staff = session.execute(select(User.id, User.display_name).where(User.is_active.is_(True)))
+        # A display name's last word is the surname: "Jane Baker", "Mr Baker".
+        names += [RosterName(-uid, "", shown.split()[-1], staff=True) for uid, shown in staff if len(shown.split()) > 1]
+    return names
 
 
 def weekly_hours(school: SchoolSettings) -> WeeklyHours:

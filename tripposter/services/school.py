@@ -31,6 +31,7 @@ class SchoolInput:
     allow_blurred_without_consent: bool
     retention_hours: int
     require_two_factor: bool = False
+    guard_staff_surnames: bool = False
 
 
 def get_school(session: Session) -> SchoolSettings:
@@ -62,6 +63,8 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
     tags = _words(data.required_hashtags)
     if bad := [t for t in tags if not HASHTAG.match(t if t.startswith("#") else "#" + t)]:
         errors["required_hashtags"] = f"\u201c{bad[0][:30]}\u201d is not a hashtag: use letters and digits only."
+    elif named := _named_hashtags(session, tags):
+        errors["required_hashtags"] = named
     handles = _words(data.allowed_handles)
     if bad := [h for h in handles if not HANDLE.match(h)]:
         errors["allowed_handles"] = f"\u201c{bad[0][:30]}\u201d is not an X handle (up to 15 letters, digits or _)."
@@ -79,6 +82,7 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
     school.first_names_allowed = data.first_names_allowed
     school.allow_blurred_without_consent = data.allow_blurred_without_consent
     school.retention_hours = data.retention_hours
+    school.guard_staff_surnames = data.guard_staff_surnames
     if school.require_two_factor != data.require_two_factor:
         school.require_two_factor = data.require_two_factor
         audit.record(session, actor, "auth.2fa_required" if data.require_two_factor else "auth.2fa_optional", school)
@@ -91,7 +95,7 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
 # The settings a change is recorded for, with their old and new values (rules, never personal data).
 AUDITED = (
     "name", "timezone", "posting_hours", "required_hashtags", "allowed_handles", "banned_words",
-    "first_names_allowed", "allow_blurred_without_consent", "retention_hours",
+    "first_names_allowed", "allow_blurred_without_consent", "retention_hours", "guard_staff_surnames",
 )
 
 
@@ -126,3 +130,10 @@ def school_today(session: Session, now: datetime | None = None) -> date:
     """
     zone = ZoneInfo(get_school(session).timezone)
     return (datetime.now(zone) if now is None else now.astimezone(zone)).date()
+
+
+def _named_hashtags(session: Session, tags: list[str]) -> str | None:
+    """The name guard over the school's hashtags (they go out on every post)."""
+    from .name_checks import hashtag_error  # name_checks reads the school's settings through this module
+
+    return hashtag_error(session, [t if t.startswith("#") else "#" + t for t in tags], "school")

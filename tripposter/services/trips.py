@@ -70,6 +70,8 @@ def save_trip(session: Session, actor: User, data: TripInput, trip: Trip | None 
     staff = _users(session, data.staff_ids, errors)
     pupils = _pupils(session, data.pupil_ids, errors)
     tags = _check_hashtags(data.hashtags, errors)
+    if "hashtags" not in errors and (named := _named_hashtags(session, tags)):
+        errors["hashtags"] = named
     _check_hours(data, errors)
     if errors:
         raise ValidationError(errors)
@@ -177,6 +179,13 @@ def _check_hashtags(text: str, errors: dict[str, str]) -> list[str]:
         if tag.lower() not in {t.lower() for t in tags}:
             tags.append(tag)
     return tags
+
+
+def _named_hashtags(session: Session, tags: list[str]) -> str | None:
+    """The name guard over the trip's hashtags (they go out on every post of the trip)."""
+    from .name_checks import hashtag_error  # name_checks needs the school's settings, which import this module
+
+    return hashtag_error(session, tags, "trip")
 
 
 def _check_hours(data: TripInput, errors: dict[str, str]) -> None:

@@ -26,6 +26,7 @@ from ..services.trip_grace import has_ended, photos_until
 from ..services.trips import visible_trips
 from .access import roles, signed_in
 from .api_io import (
+    alt_texts,
     body,
     flag,
     id_list,
@@ -188,6 +189,7 @@ def caption_check() -> Response:
     rt = runtime()
     result = posts.check_caption_for(
         db_session(), current_user, integer(data, "trip_id", low=1), text(data, "caption", required=False), id_list(data, "tagged"),
+        alt_texts(data),
         now=rt.clock(), grace_days=rt.settings.trip_grace_days,
     )
     return jsonify({

@@ -92,6 +92,14 @@ def flag(data: dict[str, Any], name: str) -> bool | None:
     return value
 
 
+def alt_texts(data: dict[str, Any]) -> list[tuple[str, list[int]]]:
+    """The photos' descriptions for the live check: [{"text": ..., "tagged": [pupil ids]}, ...], at most 4."""
+    value = data.get("alt_texts", [])
+    if not isinstance(value, list) or len(value) > 4 or not all(isinstance(v, dict) for v in value):
+        abort(400, "\u201calt_texts\u201d must be a list of at most 4 objects, each with text and tagged.")
+    return [(text(v, "text", required=False, limit=1000), id_list(v, "tagged")) for v in value]
+
+
 def idempotency_key(data: dict[str, Any] | None = None) -> str:
     key = request.headers.get("Idempotency-Key") or (data or {}).get("key") or ""
     if not isinstance(key, str) or not key:

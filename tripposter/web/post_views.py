@@ -16,7 +16,7 @@ from wtforms import SelectChoice
 from ..models import Photo, PhotoState, Post, PostState, Pupil, Trip, User
 from ..pipeline.caption import required_hashtags
 from ..pipeline.window import describe
-from ..services import recovery
+from ..services import posts, recovery
 from ..services.rules import caption_rules, photo_consent
 from ..services.school import get_school, school_today
 from ..services.trips import visible_trips
@@ -161,6 +161,12 @@ def face_boxes(photo: Photo, pupils: dict[int, Pupil]) -> list[FaceBox]:
 def consent_problems(session: Session, photo: Photo, trip: Trip) -> list[str]:
     """What would stop this photo being posted with its tags as they are now."""
     return [p.message for p in photo_consent(get_school(session), trip, photo).problems]
+
+
+def alt_text_problems(session: Session, user: User, photo: Photo, trip: Trip) -> list[str]:
+    """What the name guard (and the language rules) would refuse in this photo's alt text."""
+    result = posts.check_caption_for(session, user, trip.id, "", [], [(photo.alt_text, photo.tagged)])
+    return [p.message for p in result.problems if p.message.startswith("The photo's description")]
 
 
 def when_text(session: Session, post: Post, now: datetime) -> str:

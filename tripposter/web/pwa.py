@@ -35,6 +35,7 @@ SHELL_ASSETS = (
     "js/regions.js",
     "js/present.js",
     "js/status.js",
+    "js/guard.js",
     "js/dom.js",
     "js/keep.js",
     "js/background.js",

@@ -54,4 +54,5 @@ def _input(form: SchoolForm) -> SchoolInput:
         allow_blurred_without_consent=bool(form.allow_blurred_without_consent.data),
         retention_hours=form.retention_hours.data or 24,
         require_two_factor=bool(form.require_two_factor.data),
+        guard_staff_surnames=bool(form.guard_staff_surnames.data),
     )

@@ -42,6 +42,7 @@ class SchoolForm(FlaskForm):
     timezone = SelectField("Time zone", validate_choice=False)  # checked by the service, with the rest
     required_hashtags = StringField("Hashtags on every post", validators=[Length(max=500)])
     first_names_allowed = BooleanField("Pupils' first names may be used, where the pupil has first-name consent")
+    guard_staff_surnames = BooleanField("Never post staff surnames (\u201cMr Baker\u201d) either")
     allow_blurred_without_consent = BooleanField(
         "A pupil without photo consent may appear if their face is blurred"
     )
