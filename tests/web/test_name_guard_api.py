@@ -19,7 +19,7 @@ from tripposter.services.school import get_school
 
 def _ready_photo(phone: Phone, outing: Outing, alt_text: str, tagged: list[int], key: str = "upload-key-0001") -> str:
     photo = phone.upload(outing.trip.id, phone_jpeg(faces=0), key=key).get_json()["photo"]
-    reply = phone.send("PUT", f"/api/photos/{photo['id']}", {"face_pupils": [], "tagged": tagged, "alt_text": alt_text})
+    reply = phone.send("PUT", f"/api/photos/{photo['id']}", {"face_pupils": [], "tagged": tagged, "alt_text": alt_text, "faces_checked": True})
     assert reply.status_code == 200, reply.get_json()
     return str(photo["id"])
 

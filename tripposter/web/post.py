@@ -150,7 +150,8 @@ def tag(public_id: str) -> Response | tuple[str, int]:
         else:
             session.commit()
             flash("Saved who is in the photo and its description.", "success")
-            for message in [*views.consent_problems(session, photo, trip), *views.alt_text_problems(session, current_user, photo, trip)]:
+            now = runtime().clock()
+            for message in [*views.consent_problems(session, photo, trip), *views.alt_text_problems(session, current_user, photo, trip, now)]:
                 flash(f"This photo cannot be posted as it is: {message}", "error")
             # "Save and show the preview" comes back here, to the picture as it will now be posted.
             again = request.form.get("then") == "preview"

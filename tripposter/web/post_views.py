@@ -163,9 +163,9 @@ def consent_problems(session: Session, photo: Photo, trip: Trip) -> list[str]:
     return [p.message for p in photo_consent(get_school(session), trip, photo).problems]
 
 
-def alt_text_problems(session: Session, user: User, photo: Photo, trip: Trip) -> list[str]:
+def alt_text_problems(session: Session, user: User, photo: Photo, trip: Trip, now: datetime) -> list[str]:
     """What the name guard (and the language rules) would refuse in this photo's alt text."""
-    result = posts.check_caption_for(session, user, trip.id, "", [], [(photo.alt_text, photo.tagged)])
+    result = posts.check_caption_for(session, user, trip.id, "", [], [(photo.alt_text, photo.tagged)], now=now)
     return [p.message for p in result.problems if p.message.startswith("The photo's description")]
 
 
