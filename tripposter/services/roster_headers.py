@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 # Spelled as office staff would write them; matched after _norm (lower case, letters and digits).
 PHOTO_HEADERS = (
-    "Photo consent", "Photograph consent", "Photography consent", "Photographs", "Photo", "Photos",
-    "Image consent", "Media consent", "Consent photo", "Photo consent given",
+    "Photo consent", "Photograph consent", "Photography consent", "Photographic consent", "Photographs",
+    "Photo", "Photos", "Image consent", "Media consent", "Consent photo", "Photo consent given",
 )  # fmt: skip
 FIRST_NAME_HEADERS = (
     "First name consent", "Forename consent", "Name consent", "Consent first name",
@@ -57,7 +57,7 @@ HEADERS: dict[str, str] = {
 # A header is "consent-like" if any of its words begins with one of these stems ...
 _STEMS = (
     "consent", "permission", "permit", "agree", "allow", "authoris", "authoriz", "approv", "media", "photo",
-    "image", "picture", "video", "film", "camera", "publish", "publicity", "web", "internet", "online",
+    "image", "picture", "video", "film", "camera", "publi", "web", "internet", "online",
     "newspaper", "release", "twitter", "facebook", "instagram", "youtube", "tiktok", "snapchat",
 )  # fmt: skip
 # ... or is one of these words ...
@@ -71,12 +71,12 @@ _INFIXES = (
 
 def looks_like_consent(header: str) -> bool:
     """True when ``header`` might hold a consent: a word such as consent, permission, opt, photo, media."""
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", header)
+    # Words both as written ("YouTube") and split at capitals ("PhotoOptOut" → photo, opt, out).
+    spaced = header + " " + re.sub(r"([a-z])([A-Z])", r"\1 \2", header)
     words = [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
     if any(w.startswith(_STEMS) or w in _WORDS for w in words):
         return True
-    joined = "".join(words)
-    return any(infix in joined for infix in _INFIXES)
+    return any(infix in _norm(header) for infix in _INFIXES)
 
 
 @dataclass
