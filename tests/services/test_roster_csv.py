@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tripposter.services.roster_csv import NO, YES, parse_consent, parse_roster
 from tripposter.services.roster_headers import (
+    DETAIL_HEADERS,
     FIRST_NAME_HEADERS,
     PHOTO_HEADERS,
     column_letter,
@@ -163,3 +166,13 @@ def test_a_short_row_leaves_its_missing_answers_as_no_record() -> None:
 @pytest.mark.parametrize("index, letter", [(0, "A"), (4, "E"), (25, "Z"), (26, "AA"), (27, "AB"), (701, "ZZ")])
 def test_column_letters_match_a_spreadsheet(index: int, letter: str) -> None:
     assert column_letter(index) == letter
+
+
+def test_the_readme_documents_exactly_the_headers_and_answers_accepted() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The consent roster\n", 1)[1].split("\n## ", 1)[0]
+    for name in (*PHOTO_HEADERS, *FIRST_NAME_HEADERS, *YES, *NO):
+        assert f"`{name}`" in section, name
+    for names in DETAIL_HEADERS.values():
+        for name in names.split(", "):
+            assert f"`{name}`" in section, name
