@@ -22,7 +22,7 @@ BASE = "UPN,Forename,Surname,Reg Group"
 AMBIGUOUS = [
     "X", "x", "✓", "✔", "✗", "✘", "ok", "OK", "Okay", "agreed", "Agreed", "maybe", "tbc", "TBC", "n/a", "N/A",
     "?", "-", "yes?", "no?", "Yes - website only", "Yes (not social media)", "yes/no", "Y/N", "consent",
-    "consented", "none", "unknown", "see notes", "2", "yess", "ja", "1.0", "true.", "'yes", "yes!", "y e s",
+    "not consented", "none", "unknown", "see notes", "2", "yess", "ja", "1.0", "true.", "'yes", "yes!", "y e s",
     "positive", "allowed", "approved", "accepted", "permitted", "signed", "returned", "on file", "\u200byes",
     "уes",  # a Cyrillic у
 ]  # fmt: skip

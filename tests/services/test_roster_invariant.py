@@ -33,10 +33,10 @@ OTHER_CONSENT = [
 ]  # fmt: skip
 ORDINARY = ["Date of Birth", "Gender", "Medical notes", "Known as", "House", "Notes"]
 # What the test itself counts as a clear yes: the documented answers, in any case and spacing.
-CLEAR_YES = {"yes", "y", "true", "1", "given", "granted", "consent given"}
+CLEAR_YES = {"yes", "y", "true", "1", "given", "granted", "consented", "consent given"}
 VALID = ["Yes", "yes", " Y ", "TRUE", "1", "given", "Granted", "Consent given", "No", "n", "false", "0",
          "refused", "withdrawn", "Not given", ""]  # fmt: skip
-AMBIGUOUS = ["X", "x", "✓", "ok", "agreed", "maybe", "tbc", "n/a", "Yes?", "yes - website only", "consented"]
+AMBIGUOUS = ["X", "x", "✓", "ok", "agreed", "maybe", "tbc", "n/a", "Yes?", "yes - website only", "consent"]
 IDS = [f"P{i}" for i in range(8)]
 DETAILS = {"external_id", "first_name", "last_name"}
 

@@ -145,5 +145,5 @@ def test_the_import_page_lists_the_accepted_headers_and_answers(auth: AuthAction
     auth.login(make.user(Role.OFFICE))
     html = auth.client.get("/roster/import").get_data(as_text=True)
     assert "Media consent" in html and "First name consent" in html
-    assert "yes, y, true, 1, given, granted, consent given" in html
+    assert "yes, y, true, 1, given, granted, consented, consent given" in html
     assert "no, n, false, 0, refused" in html and "Social Media Consent" in html

@@ -16,9 +16,9 @@ from .roster_headers import CONSENT_FIELDS, LABELS, Columns, column_letter, read
 MAX_ROWS = 5000
 REQUIRED = ("external_id", "first_name", "last_name", "photo_consent")
 # The only answers read as consent: short, documented, and never a mark or a word that could mean either.
-YES = ("yes", "y", "true", "1", "given", "granted", "consent given")
+YES = ("yes", "y", "true", "1", "given", "granted", "consented", "consent given")
 # Reading a "no" wrongly as "no" harms nobody, so this list may be a little longer.
-NO = ("no", "n", "false", "0", "refused", "declined", "withdrawn", "not given", "consent refused")
+NO = ("no", "n", "false", "0", "refused", "declined", "withdrawn", "not given", "no consent", "consent refused")
 
 
 class RosterFormatError(ValueError):
