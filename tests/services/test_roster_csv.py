@@ -46,7 +46,7 @@ ORDINARY = [
     "Date of Birth", "DOB", "Gender", "Address", "Postcode", "Parent email", "Contact 1 phone", "SEN", "FSM",
     "EAL", "Medical", "Medical notes", "Allergies", "Dietary needs", "Immediate contact", "Optional notes",
     "Options", "Pupil premium", "Ethnicity", "Religion", "House", "Notes", "Social worker", "Known as",
-    "Middle name", "Attendance", "Email", "Primary contact", "User name", "Approx age", "Adopted", "",
+    "Middle name", "Attendance", "Email", "Primary contact", "User name", "Approx age", "Adopted",
 ]  # fmt: skip
 
 
@@ -176,3 +176,15 @@ def test_the_readme_documents_exactly_the_headers_and_answers_accepted() -> None
     for names in DETAIL_HEADERS.values():
         for name in names.split(", "):
             assert f"`{name}`" in section, name
+
+
+def test_a_column_without_a_header_but_with_answers_is_refused() -> None:
+    parsed = parse_roster(f"{BASE},Photo consent,,\nA1,Sam,Lee,6A,yes,,\nA2,Ava,Khan,6A,yes,No,\n")
+    (problem,) = parsed.column_errors
+    assert 'Column F has no header but holds answers (for example "No" on line 3)' in problem
+    assert "delete the column" in problem
+
+
+def test_empty_columns_without_a_header_are_harmless() -> None:
+    parsed = parse_roster(f"{BASE},Photo consent,,\nA1,Sam,Lee,6A,yes,,\nA2,Ava,Khan,6A,no\n")
+    assert not parsed.column_errors and not parsed.errors and len(parsed.rows) == 2

@@ -87,11 +87,14 @@ def parse_roster(text: str) -> ParsedRoster:
     if parsed.missing_columns:
         return parsed
     seen: dict[str, int] = {}
+    unnamed = {i: "" for i, name in columns.names.items() if not name}
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
         if number > MAX_ROWS + 1:
             raise RosterFormatError(f"The file has more than {MAX_ROWS} pupils. Check it is the right file.")
+        for i in [i for i, example in unnamed.items() if not example and i < len(cells) and cells[i].strip()]:
+            unnamed[i] = f'"{cells[i].strip()[:20]}" on line {number}'
         row, problems = _read_row(number, cells, columns, len(header))
         if row is not None and row.external_id in seen:
             problems.append(f"pupil id {row.external_id} also appears on line {seen[row.external_id]}")
@@ -99,7 +102,17 @@ def parse_roster(text: str) -> ParsedRoster:
         if row is not None and not problems:
             seen[row.external_id] = number
             parsed.rows.append(row)
+    parsed.column_errors += [_unnamed(i, example) for i, example in unnamed.items() if example]
     return parsed
+
+
+def _unnamed(index: int, example: str) -> str:
+    # A column without a header could be a consent nobody named: ask rather than ignore it.
+    return (
+        f"Column {column_letter(index)} has no header but holds answers (for example {example}). If it is the "
+        'photo consent, name it "Photo consent"; if it is the consent to use first names, name it "First name '
+        'consent"; otherwise delete the column. Then choose the file again.'
+    )
 
 
 def _read_row(number: int, cells: list[str], columns: Columns, width: int) -> tuple[RosterRow | None, list[str]]:
