@@ -12,9 +12,8 @@ from ..models import Pupil, User
 from . import audit
 from .errors import NotFoundError, ServiceError
 from .roster_csv import NO, YES, ParsedRoster, RosterFormatError, RosterRow, decode, parse_roster
-from .roster_headers import DETAIL_HEADERS, FIRST_NAME_HEADERS, LABELS, PHOTO_HEADERS
+from .roster_headers import CONSENT_FIELDS, DETAIL_HEADERS, FIRST_NAME_HEADERS, LABELS, PHOTO_HEADERS
 
-CONSENT_FIELDS = ("photo_consent", "first_name_consent")
 DETAIL_FIELDS = ("first_name", "last_name", "class_name")
 # What the import page tells office staff, from the same lists the parser uses.
 IMPORT_GUIDE = {
@@ -73,7 +72,7 @@ class RosterPreview:
 
 
 class RosterImportError(ServiceError):
-    """The file has bad rows: nothing was imported."""
+    """The file cannot be imported as it is, or the roster changed since its preview: nothing was imported."""
 
 
 def preview_import(session: Session, data: bytes) -> RosterPreview:
