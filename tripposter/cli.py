@@ -118,19 +118,49 @@ def import_roster(file: Path, dry_run: bool) -> None:
             preview = roster.preview_import(session, data)
         except ServiceError as exc:
             raise click.ClickException(exc.user_message) from None
-        for column in preview.parsed.missing_columns:
-            click.echo(f"missing column: {column}", err=True)
-        for line, problem in preview.parsed.errors:
-            click.echo(f"line {line}: {problem}", err=True)
-        if not preview.ok:
-            raise click.ClickException("Nothing was imported. Fix the problems above and try again.")
-        click.echo(f"{len(preview.new)} new, {len(preview.changed)} changed, {preview.unchanged} unchanged.")
-        click.echo(f"{preview.no_consent} pupils have no photo consent.")
+        _echo_preview(preview)
         if dry_run:
             return
-        roster.apply_import(session, None, data)
+        roster.apply_import(session, None, data, preview.fingerprint)
         session.commit()
     click.echo("Imported.")
+
+
+def _echo_preview(preview: roster.RosterPreview) -> None:
+    """Print what an import would do: every problem, or every consent change and new pupil."""
+    parsed = preview.parsed
+    for column in parsed.missing_columns:
+        click.echo(f"missing column: {column}", err=True)
+    for problem in parsed.column_errors:
+        click.echo(problem, err=True)
+    for line, problem in parsed.errors:
+        click.echo(f"line {line}: {problem}", err=True)
+    if not preview.ok:
+        if not (parsed.missing_columns or parsed.column_errors or parsed.errors):
+            click.echo("The file has a header row but no pupils.", err=True)
+        raise click.ClickException("Nothing was imported. Fix the problems above and try again.")
+    click.echo(f"{len(preview.new)} new, {len(preview.changed)} changed, {preview.unchanged} unchanged.")
+    click.echo(f"{preview.no_consent} pupils have no photo consent.")
+    if preview.consent_changes:
+        click.echo(f"Consent that would change ({preview.refusals} refusals, shown first and marked REFUSAL):")
+    for change in preview.consent_changes:
+        row = change.row
+        mark = "REFUSAL" if change.refusal else "       "
+        click.echo(
+            f"  {mark} {row.first_name} {row.last_name} ({row.external_id}): "
+            f"{change.label} {_answer(change.old)} -> {_answer(change.new)}"
+        )
+    if preview.new:
+        click.echo("New pupils:")
+    for row in preview.new:
+        click.echo(
+            f"  {row.first_name} {row.last_name} ({row.external_id}): photo consent {_answer(row.photo_consent)}, "
+            f"first-name consent {_answer(row.first_name_consent)}"
+        )
+
+
+def _answer(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: "no record"}[value]
 
 
 @click.command("seed-demo")

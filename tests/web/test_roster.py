@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import io
+import re
 
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -28,9 +30,6 @@ def _upload(auth: AuthActions, text: str | bytes, name: str = "roster.csv"):  # 
 
 
 def _confirm(auth: AuthActions, html: str):  # type: ignore[no-untyped-def]
-    import html as html_lib
-    import re
-
     match = re.search(r'name="csv_text" type="hidden" value="([^"]*)"', html)
     assert match, "no confirm form on the preview"
     return auth.post("/roster/import/confirm", {"csv_text": html_lib.unescape(match.group(1))})
@@ -128,3 +127,4 @@ def test_roster_list_filters_by_class(auth: AuthActions, make: Factory, client: 
     auth.login(make.user(Role.OFFICE))
     html = client.get("/roster/?class=5B").get_data(as_text=True)
     assert "Ada Byron" in html and "Cy Dune" not in html
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -10,10 +11,33 @@ from sqlalchemy.orm import Session
 from ..models import Pupil, User
 from . import audit
 from .errors import NotFoundError, ServiceError
-from .roster_csv import ParsedRoster, RosterFormatError, RosterRow, decode, parse_roster
+from .roster_csv import NO, YES, ParsedRoster, RosterFormatError, RosterRow, decode, parse_roster
+from .roster_headers import CONSENT_FIELDS, DETAIL_HEADERS, FIRST_NAME_HEADERS, LABELS, PHOTO_HEADERS
 
-CONSENT_FIELDS = ("photo_consent", "first_name_consent")
 DETAIL_FIELDS = ("first_name", "last_name", "class_name")
+# What the import page tells office staff, from the same lists the parser uses.
+IMPORT_GUIDE = {
+    "details": DETAIL_HEADERS, "photo": PHOTO_HEADERS, "first_name": FIRST_NAME_HEADERS, "yes": YES, "no": NO,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    """One consent of one pupil already on the roster that the import would change."""
+
+    row: RosterRow
+    field: str
+    old: bool | None
+    new: bool | None
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.field]
+
+    @property
+    def refusal(self) -> bool:
+        """The pupil would lose this consent: the new answer is no, or no record (which counts as no)."""
+        return self.new is not True
 
 
 @dataclass
@@ -23,19 +47,32 @@ class RosterPreview:
     parsed: ParsedRoster
     new: list[RosterRow] = field(default_factory=list)
     changed: list[tuple[RosterRow, list[str]]] = field(default_factory=list)
+    consent_changes: list[ConsentChange] = field(default_factory=list)
     unchanged: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.parsed.errors and not self.parsed.missing_columns and bool(self.parsed.rows)
+        parsed = self.parsed
+        return not (parsed.errors or parsed.missing_columns or parsed.column_errors) and bool(parsed.rows)
 
     @property
     def no_consent(self) -> int:
         return sum(1 for r in self.parsed.rows if r.photo_consent is not True)
 
+    @property
+    def refusals(self) -> int:
+        return sum(1 for c in self.consent_changes if c.refusal)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of every change shown, so a confirm can tell the roster moved on since the preview."""
+        shown = [(r.external_id, c) for r, c in self.changed] + [(r.external_id, "new") for r in self.new]
+        shown += [(c.row.external_id, c.field, c.old, c.new) for c in self.consent_changes]
+        return hashlib.sha256(repr(sorted(map(repr, shown))).encode()).hexdigest()
+
 
 class RosterImportError(ServiceError):
-    """The file has bad rows: nothing was imported."""
+    """The file cannot be imported as it is, or the roster changed since its preview: nothing was imported."""
 
 
 def preview_import(session: Session, data: bytes) -> RosterPreview:
@@ -56,20 +93,34 @@ def preview_import(session: Session, data: bytes) -> RosterPreview:
             preview.new.append(row)
         elif changes := _differences(pupil, row):
             preview.changed.append((row, changes))
+            preview.consent_changes += [
+                ConsentChange(row, f, getattr(pupil, f), getattr(row, f))
+                for f in CONSENT_FIELDS
+                if getattr(pupil, f) != getattr(row, f)
+            ]
         else:
             preview.unchanged += 1
+    # Refusals first: they are what office staff most need to see before confirming.
+    preview.consent_changes.sort(key=lambda c: not c.refusal)
     return preview
 
 
-def apply_import(session: Session, actor: User | None, data: bytes) -> RosterPreview:
+def apply_import(session: Session, actor: User | None, data: bytes, expected: str | None = None) -> RosterPreview:
     """Import the file in the caller's transaction: every row or none.
 
+    ``expected`` is the fingerprint of the preview office staff saw, if any.
+
     Raises:
-        RosterImportError: any row is bad; nothing is written.
+        RosterImportError: any row is bad, or the roster changed since the preview; nothing is written.
     """
     preview = preview_import(session, data)
     if not preview.ok:
         raise RosterImportError("The file has problems, so nothing was imported. Fix the rows listed and try again.")
+    if expected is not None and expected != preview.fingerprint:
+        raise RosterImportError(
+            "The roster changed after you checked this file (someone edited a pupil), so nothing was imported. "
+            "Choose the file again to see what it would change now."
+        )
     existing = _existing(session, [r.external_id for r in preview.parsed.rows])
     for row in preview.parsed.rows:
         pupil = existing.get(row.external_id)
@@ -135,9 +186,7 @@ def _existing(session: Session, ids: list[str]) -> dict[str, Pupil]:
 
 
 def _differences(pupil: Pupil, row: RosterRow) -> list[str]:
-    labels = {"first_name": "first name", "last_name": "last name", "class_name": "class"}
-    labels |= {"photo_consent": "photo consent", "first_name_consent": "first-name consent"}
-    return [label for name, label in labels.items() if getattr(pupil, name) != getattr(row, name)]
+    return [LABELS[n] for n in (*DETAIL_FIELDS, *CONSENT_FIELDS) if getattr(pupil, n) != getattr(row, n)]
 
 
 def _copy(pupil: Pupil, row: RosterRow, names: tuple[str, ...]) -> None:

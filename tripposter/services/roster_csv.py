@@ -11,34 +11,14 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from .roster_headers import CONSENT_FIELDS, LABELS, Columns, column_letter, read_header
+
 MAX_ROWS = 5000
-
-# Normalised header (lower case, letters and digits only) → our field.
-HEADERS: dict[str, str] = {}
-for _field, _names in {
-    "external_id": "pupilid id upn uniquepupilnumber admissionnumber adno admno studentid misid sisid pupilref",
-    "first_name": "firstname forename forenames legalforename preferredforename givenname preferredname",
-    "last_name": "lastname surname legalsurname familyname preferredsurname",
-    "class_name": "class yearclass year yeargroup form regroup reggroup registrationgroup tutorgroup classname group",
-    "photo_consent": "photoconsent photographconsent photo photos imageconsent photographs consentphoto "
-    "mediaconsent photographyconsent photoconsentgiven",
-    "first_name_consent": "firstnameconsent nameconsent forenameconsent consentfirstname "
-    "firstnameconsentgiven usefirstname",
-}.items():
-    for _name in _names.split():
-        HEADERS[_name] = _field
-
 REQUIRED = ("external_id", "first_name", "last_name", "photo_consent")
-YES = {"yes", "y", "true", "1", "granted", "given", "consent", "consented", "agreed", "ok", "x", "✓"}
-NO = {"no", "n", "false", "0", "refused", "withdrawn", "declined", "denied", "notgiven", "none", "noconsent"}
-LABELS = {
-    "external_id": "pupil id",
-    "first_name": "first name",
-    "last_name": "last name",
-    "class_name": "class",
-    "photo_consent": "photo consent",
-    "first_name_consent": "first-name consent",
-}
+# The only answers read as consent: short, documented, and never a mark or a word that could mean either.
+YES = ("yes", "y", "true", "1", "given", "granted", "consented", "consent given")
+# Reading a "no" wrongly as "no" harms nobody, so this list may be a little longer.
+NO = ("no", "n", "false", "0", "refused", "declined", "withdrawn", "not given", "no consent", "consent refused")
 
 
 class RosterFormatError(ValueError):
@@ -60,17 +40,20 @@ class RosterRow:
 @dataclass
 class ParsedRoster:
     rows: list[RosterRow] = field(default_factory=list)
+    # (line number, what is wrong and what to write instead), one entry per bad cell.
     errors: list[tuple[int, str]] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
+    # Problems with the header row itself: two columns for one consent, a consent column we do not know.
+    column_errors: list[str] = field(default_factory=list)
 
 
 def parse_consent(value: str) -> bool | None:
-    """Map one yes/no cell to True/False, or None when empty.
+    """Map one consent cell to True/False, or None when empty (no record, which counts as no).
 
     Raises:
-        ValueError: the value is neither a yes nor a no we know.
+        ValueError: the value is not one of the documented answers.
     """
-    norm = re.sub(r"[^a-z0-9✓]", "", value.strip().lower())
+    norm = " ".join(value.split()).casefold()
     if not norm:
         return None
     if norm in YES:
@@ -98,42 +81,62 @@ def parse_roster(text: str) -> ParsedRoster:
     header = next(reader, None)
     if not header or not any(cell.strip() for cell in header):
         raise RosterFormatError("The file is empty. Export the roster as CSV with a header row and try again.")
-    columns = {i: HEADERS[k] for i, cell in enumerate(header) if (k := _norm(cell)) in HEADERS}
-    parsed = ParsedRoster()
-    parsed.missing_columns = [LABELS[f] for f in REQUIRED if f not in columns.values()]
+    columns = read_header(header)
+    parsed = ParsedRoster(column_errors=columns.errors)
+    parsed.missing_columns = [LABELS[f] for f in REQUIRED if f not in columns.fields.values()]
     if parsed.missing_columns:
         return parsed
     seen: dict[str, int] = {}
+    unnamed = {i: "" for i, name in columns.names.items() if not name}
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
         if number > MAX_ROWS + 1:
             raise RosterFormatError(f"The file has more than {MAX_ROWS} pupils. Check it is the right file.")
-        row, problem = _read_row(number, cells, columns)
-        if problem is None and row is not None and row.external_id in seen:
-            problem = f"pupil id {row.external_id} also appears on line {seen[row.external_id]}"
-        if problem is not None:
-            parsed.errors.append((number, problem))
-        elif row is not None:
+        for i in [i for i, example in unnamed.items() if not example and i < len(cells) and cells[i].strip()]:
+            unnamed[i] = f'"{cells[i].strip()[:20]}" on line {number}'
+        row, problems = _read_row(number, cells, columns, len(header))
+        if row is not None and row.external_id in seen:
+            problems.append(f"pupil id {row.external_id} also appears on line {seen[row.external_id]}")
+        parsed.errors.extend((number, problem) for problem in problems)
+        if row is not None and not problems:
             seen[row.external_id] = number
             parsed.rows.append(row)
+    parsed.column_errors += [_unnamed(i, example) for i, example in unnamed.items() if example]
     return parsed
 
 
-def _read_row(number: int, cells: list[str], columns: dict[int, str]) -> tuple[RosterRow | None, str | None]:
+def _unnamed(index: int, example: str) -> str:
+    # A column without a header could be a consent nobody named: ask rather than ignore it.
+    return (
+        f"Column {column_letter(index)} has no header but holds answers (for example {example}). If it is the "
+        'photo consent, name it "Photo consent"; if it is the consent to use first names, name it "First name '
+        'consent"; otherwise delete the column. Then choose the file again.'
+    )
+
+
+def _read_row(number: int, cells: list[str], columns: Columns, width: int) -> tuple[RosterRow | None, list[str]]:
+    if any(c.strip() for c in cells[width:]):
+        # An unquoted comma in a name moves every later answer one column to the right.
+        return None, [
+            f"the row has {len(cells)} cells but the header row has {width} columns, so its answers may be "
+            "in the wrong columns (often a comma inside a name). Check the row, then save the file as CSV again"
+        ]
     values = {f: "" for f in LABELS}
-    for i, f in columns.items():
-        if i < len(cells):
-            values[f] = cells[i].strip()
+    where = {f: 0 for f in LABELS}
+    for i, name_field in columns.fields.items():
+        where[name_field] = i
+        values[name_field] = cells[i].strip() if i < len(cells) else ""
     missing = [LABELS[f] for f in ("external_id", "first_name", "last_name") if not values[f]]
-    if missing:
-        return None, "missing " + " and ".join(missing)
+    problems = ["missing " + " and ".join(missing)] if missing else []
     consents: dict[str, bool | None] = {}
-    for f in ("photo_consent", "first_name_consent"):
+    for name_field in CONSENT_FIELDS:
         try:
-            consents[f] = parse_consent(values[f])
+            consents[name_field] = parse_consent(values[name_field])
         except ValueError:
-            return None, f'{LABELS[f]} "{values[f][:20]}" is not a yes or a no'
+            problems.append(_bad_consent(name_field, columns, where[name_field], number, values[name_field]))
+    if problems:
+        return None, problems
     return (
         RosterRow(
             line=number,
@@ -144,12 +147,17 @@ def _read_row(number: int, cells: list[str], columns: dict[int, str]) -> tuple[R
             photo_consent=consents["photo_consent"],
             first_name_consent=consents["first_name_consent"],
         ),
-        None,
+        [],
     )
 
 
-def _norm(cell: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", cell.strip().lower())
+def _bad_consent(name_field: str, columns: Columns, index: int, line: int, value: str) -> str:
+    shown = value if len(value) <= 30 else value[:29] + "…"
+    return (
+        f'{LABELS[name_field]} "{shown}" is not a yes or a no (cell {column_letter(index)}{line}, '
+        f'column "{columns.names[index]}"). Write yes or no; if the parents have not answered, '
+        "leave the cell empty (that counts as no)"
+    )
 
 
 def _sniff(text: str) -> type[csv.Dialect] | str:

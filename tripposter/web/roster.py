@@ -45,7 +45,7 @@ def upload() -> str:
         else:
             confirm = ConfirmImportForm(csv_text=roster.decode(data) if preview.ok else "")
             return render_template("roster/preview.html", preview=preview, confirm=confirm)
-    return render_template("roster/import.html", form=form)
+    return render_template("roster/import.html", form=form, guide=roster.IMPORT_GUIDE)
 
 
 @bp.route("/import/confirm", methods=["POST"])
@@ -55,7 +55,8 @@ def confirm() -> Response | str:
     if not form.validate_on_submit():
         abort(400, "The import form expired. Choose the file again.")
     try:
-        preview = roster.apply_import(db_session(), current_user, (form.csv_text.data or "").encode("utf-8"))
+        data = (form.csv_text.data or "").encode("utf-8")
+        preview = roster.apply_import(db_session(), current_user, data, request.form.get("plan") or None)
     except RosterImportError as exc:
         flash(exc.user_message, "error")
         return redirect(url_for("roster.upload"))
