@@ -33,6 +33,8 @@ SHELL_ASSETS = (
     "js/faces.js",
     "js/status.js",
     "js/dom.js",
+    "js/passkey.js",
+    "js/reauth.js",
     "icons/icon-192.png",
 )
 ICONS = (
