@@ -7,6 +7,7 @@ import { xhrSend, fetchSend, message } from "./upload.js";
 import { drain, SessionEndedError } from "./drain.js";
 import { photoCard } from "./faces.js";
 import { localItems, serverItems } from "./status.js";
+import { askToSignIn } from "./reauth.js";
 
 const MAX_PHOTOS = 4;
 const page = { trips: [], trip: null, csrf: null, reg: null, timer: 0, running: false, again: false, cards: new Map() };
@@ -52,8 +53,8 @@ function showOnline() {
 
 function sessionEnded() {
   page.csrf = null;
-  $("signin").hidden = false;
-  say("You have been signed out. Nothing is lost. Sign in again to send what is waiting.");
+  // Sign in again in place (reauth.js), then carry on with the queue.
+  askToSignIn(() => { page.csrf = null; say("Signed in again. Sending what is waiting."); loadTrips(); kick(true); loadPosts(); });
 }
 
 async function loadTrips() {
