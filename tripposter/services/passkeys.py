@@ -138,15 +138,6 @@ def remove(session: Session, user: User, passkey_id: int) -> None:
     session.delete(passkey)
 
 
-def remove_all(session: Session, actor: User, user: User) -> int:
-    """A senior leader removes every passkey of someone else (a lost phone)."""
-    passkeys = of_user(session, user)
-    for passkey in passkeys:
-        session.delete(passkey)
-    audit.record(session, actor, "auth.passkeys_reset", user, passkeys=len(passkeys))
-    return len(passkeys)
-
-
 def _find(session: Session, raw_id: object) -> Passkey | None:
     if not isinstance(raw_id, str) or len(raw_id) > 1400:
         return None
