@@ -29,6 +29,7 @@ ABSOLUTE = "absolute"
 PASSWORD_CHANGED = "password_changed"
 PASSWORD_RESET = "password_reset"
 DISABLED = "disabled"
+SIGNED_IN_AGAIN = "signed_in_again"
 # last_seen_at is written at most this often, so a busy phone does not write on every request.
 TOUCH = timedelta(minutes=1)
 MAX_ADDRESSES = 20
@@ -52,8 +53,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(session: Session, user: User, *, method: str, device: str, address: str, now: datetime) -> str:
-    """Start a session for ``user`` and audit the sign-in; returns the token for the cookie (never stored)."""
+def open_session(
+    session: Session, user: User, *, method: str, device: str, address: str, now: datetime
+) -> tuple[str, UserSession]:
+    """Start a session for ``user`` and audit the sign-in; returns the token for the cookie (never stored) and the row."""
     token = secrets.token_urlsafe(32)
     row = UserSession(token_hash=hash_token(token), user=user, created_at=now, last_seen_at=now,
                       device=device[:80], method=method, addresses=[address] if address else [])
@@ -61,7 +64,7 @@ def open_session(session: Session, user: User, *, method: str, device: str, addr
     session.flush()
     audit.record(session, user, "auth.login", user, two_factor=method != "password", method=method,
                  session_id=row.id, device=row.device, address=address)
-    return token
+    return token, row
 
 
 def find(session: Session, token: object) -> UserSession | None:
@@ -91,6 +94,14 @@ def of_user(session: Session, user: User) -> list[UserSession]:
     """``user``'s sessions, most recently used first."""
     query = select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.last_seen_at.desc())
     return list(session.scalars(query))
+
+
+def prune(session: Session, user: User, lifetime: Lifetime, now: datetime) -> None:
+    """End ``user``'s sessions already past a limit (a phone that never came back), so none lingers."""
+    for row in of_user(session, user):
+        reason = lifetime.ended(row, now)
+        if reason is not None:
+            end(session, row, reason)
 
 
 def end(session: Session, row: UserSession, reason: str, actor: User | None = None) -> None:

@@ -38,6 +38,8 @@ def _code_limit() -> str:
 @signed_in
 def show() -> str:
     school = get_school(db_session())
+    sessions.prune(db_session(), current_user, signin.lifetime(), runtime().clock())
+    db_session().commit()  # sessions past their limits are ended (and audited) before the list is drawn
     return render_template(
         "security/show.html",
         required=two_factor.required_for(current_user, school),

@@ -58,11 +58,14 @@ def start(user: User, *, method: str) -> None:
 
     ``method`` is "password", "password+code" or "passkey" (the last two are two-step sign-in).
     """
+    db, now, before = db_session(), runtime().clock(), current()
+    if before is not None:  # signing in over a live session: that one ends, none is left behind
+        sessions.end(db, before, sessions.SIGNED_IN_AGAIN, before.user)
+    sessions.prune(db, user, lifetime(), now)
     session.clear()
-    token = sessions.open_session(db_session(), user, method=method, device=sessions.device_label(
-        request.user_agent.string), address=request.remote_addr or "", now=runtime().clock())
+    token, g.user_session = sessions.open_session(db, user, method=method, device=sessions.device_label(
+        request.user_agent.string), address=request.remote_addr or "", now=now)
     session.update({TOKEN: token, NONCE: secrets.token_urlsafe(16)})
-    g.user_session = sessions.find(db_session(), token)
     login_user(user, remember=False)
 
 
@@ -116,8 +119,8 @@ def pending_key() -> str:
 
 def enforce_lifetime() -> None:
     """``before_request``: find this cookie's session row; end it past its limits, else note the request."""
-    if "_user_id" not in session:
-        return
+    if "_user_id" not in session or request.endpoint == "static":
+        return  # static files are public and say nothing of activity: no query for them
     db, now = db_session(), runtime().clock()
     row = sessions.find(db, session.get(TOKEN))
     if row is None or not row.user.is_active:
