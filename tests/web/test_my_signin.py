@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD, AuthActions, Factory
+from tests.lifecycle import Clock
 from tripposter.models import AuditEvent, Role, UserSession
+from tripposter.runtime import Runtime
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36"
 LAPTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 Edg/130.0"
@@ -87,3 +91,18 @@ def test_disabling_an_account_ends_its_sessions(app: Flask, make: Factory, db: S
     admin.post(f"/users/{user.id}/active")
     assert phone.get("/").status_code == 302
     assert reasons(db) == [(head.id, "disabled")]
+
+
+def test_a_session_whose_phone_never_came_back_is_ended_not_left_listed(
+    app: Flask, make: Factory, db: Session, clock: Clock, rt: Runtime
+) -> None:
+    user = make.user()
+    AuthActions(device(app, PHONE)).login(user)  # the phone is left on the coach, never used again
+    clock.now += timedelta(hours=1)
+    laptop = device(app, LAPTOP)
+    me = AuthActions(laptop)
+    me.login(user)
+    clock.now += timedelta(hours=1, minutes=30)  # the phone's session is now past its idle limit
+    assert "Chrome on Android" not in laptop.get("/security/").get_data(as_text=True)
+    assert reasons(db) == [(None, "idle")]
+    assert [row.device for row in db.scalars(select(UserSession))] == ["Edge on Windows"]
