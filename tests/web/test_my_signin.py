@@ -20,7 +20,7 @@ LAPTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, l
 
 def reasons(db: Session) -> list[tuple[int | None, str]]:
     db.expire_all()
-    query = select(AuditEvent).where(AuditEvent.action == "auth.session_ended").order_by(AuditEvent.id)
+    query = select(AuditEvent).where(AuditEvent.action == "auth.session_closed").order_by(AuditEvent.id)
     return [(e.actor_id, e.detail["reason"]) for e in db.scalars(query)]
 
 

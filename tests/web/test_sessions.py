@@ -77,7 +77,7 @@ def test_a_session_survives_a_change_of_address_and_records_each_one(
     seen = db.scalars(select(UserSession)).one().addresses
     assert seen == ["127.0.0.1", "10.1.1.1", "172.16.5.9", "2001:db8::7"]
     auth.post("/auth/logout")
-    ended = events(db, "auth.session_ended")[0].detail
+    ended = events(db, "auth.session_closed")[0].detail
     assert ended["reason"] == "signed_out" and ended["addresses"] == seen
 
 
@@ -133,7 +133,7 @@ def test_idle_sessions_end_after_two_hours(
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
     assert "after 2 hours without activity" in client.get("/auth/login").get_data(as_text=True)
-    assert [e.detail["reason"] for e in events(db, "auth.session_ended")] == ["idle"]
+    assert [e.detail["reason"] for e in events(db, "auth.session_closed")] == ["idle"]
     assert db.scalars(select(UserSession)).all() == []
     clock.now -= timedelta(hours=2)
     assert client.get("/").status_code == 302  # ended for good: turning the clock back does not revive it
@@ -150,7 +150,7 @@ def test_sessions_end_twelve_hours_after_sign_in_whatever_happens(
     assert client.get("/").status_code == 200
     clock.now += timedelta(minutes=1)
     assert client.get("/").status_code == 302
-    assert [e.detail["reason"] for e in events(db, "auth.session_ended")] == ["absolute"]
+    assert [e.detail["reason"] for e in events(db, "auth.session_closed")] == ["absolute"]
 
 
 def test_an_expired_session_gives_the_phone_page_a_json_401(
@@ -212,7 +212,7 @@ def test_sign_out_everywhere_kills_the_other_devices_cookie(
     assert phone.get("/api/session").status_code == 401
     assert client.get("/").status_code == 302
     assert len(events(db, "auth.logout_everywhere")) == 1
-    assert [e.detail["reason"] for e in events(db, "auth.session_ended")] == ["signed_out_everywhere"] * 2
+    assert [e.detail["reason"] for e in events(db, "auth.session_closed")] == ["signed_out_everywhere"] * 2
     assert db.scalars(select(UserSession)).all() == []
     AuthActions(app.test_client()).login(user)  # signing in again works
 
@@ -230,7 +230,7 @@ def test_admin_ends_every_session_of_a_user(
     assert client.get("/users/").status_code == 200  # the admin is not
     event = events(db, "auth.sessions_ended")[0]
     assert (event.actor_id, event.subject_id) == (admin.id, str(user.id))
-    ended = events(db, "auth.session_ended")
+    ended = events(db, "auth.session_closed")
     assert [(e.actor_id, e.subject_id, e.detail["reason"]) for e in ended] == [(admin.id, str(user.id), "ended_by_senior_leader")]
 
 
@@ -240,7 +240,7 @@ def test_sign_out_is_audited_and_clears_the_cookie(
     auth.login(user)
     auth.post("/auth/logout")
     assert "_user_id" not in session_of(app, client)
-    assert [e.detail["reason"] for e in events(db, "auth.session_ended")] == ["signed_out"]
+    assert [e.detail["reason"] for e in events(db, "auth.session_closed")] == ["signed_out"]
     assert len(events(db, "auth.login")) == 1
 
 

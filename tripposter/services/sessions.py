@@ -106,7 +106,7 @@ def prune(session: Session, user: User, lifetime: Lifetime, now: datetime) -> No
 
 def end(session: Session, row: UserSession, reason: str, actor: User | None = None) -> None:
     """End one session and audit why. ``actor`` is whoever ended it (None: the server's limits)."""
-    audit.record(session, actor, "auth.session_ended", row.user, reason=reason, session_id=row.id,
+    audit.record(session, actor, "auth.session_closed", row.user, reason=reason, session_id=row.id,
                  device=row.device, method=row.method, addresses=list(row.addresses))
     session.delete(row)
 

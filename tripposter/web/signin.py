@@ -30,9 +30,8 @@ TOKEN, NONCE, PENDING = "sid", "nonce", "pending_2fa"
 PENDING_SECONDS = 5 * 60
 # The phone page's 15-second status poll is not a person using the app.
 PASSIVE = frozenset({"api.list_posts"})
-# All a user who must set up two-step sign-in may open until they have (a passkey counts too).
-ENROLMENT = frozenset({"security.setup", "security.new_secret", "auth.logout", "security.show",
-                       "api.signin.new_passkey_options", "api.signin.new_passkey"})
+# All a user who must set up two-step sign-in may open until they have.
+ENROLMENT = frozenset({"security.setup", "security.new_secret", "auth.logout"})
 ENDED = {
     sessions.IDLE: "You were signed out after {} without activity. Sign in again to carry on.",
     sessions.ABSOLUTE: "You were signed out because you signed in more than {} ago. Sign in again to carry on.",
