@@ -101,3 +101,27 @@ def test_an_unknown_passkey_is_refused_with_a_clear_sentence(
     db.expire_all()
     failed = db.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login_failed")).all()
     assert [e.detail["reason"] for e in failed] == ["passkey_unknown"]
+
+
+def test_the_phone_page_signs_in_again_with_the_passkey_and_sends_the_queue(
+    context: Any, live: LiveServer, outing: Any, db: Session, tmp_path: Any
+) -> None:
+    from tests.browser.test_pwa import camera_jpeg, choose_photo, queue_size
+
+    base = live.url.replace("127.0.0.1", "localhost")
+    page = context.new_page()
+    phone_with_fingerprint(context, page)
+    password_sign_in(page, base, outing.lead)
+    page.get_by_role("button", name="Add a passkey on this device").click()
+    page.get_by_text(", added").wait_for()
+    page.goto(f"{base}/app")
+    page.get_by_text(outing.trip.name).wait_for()
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    context.clear_cookies()  # the session ended out in the field
+    choose_photo(page, camera_jpeg(tmp_path / "IMG_9.jpg", size=(1600, 1200)))
+    page.locator("#signin").wait_for()
+    assert queue_size(page) == {"photos": 1, "posts": 0}
+    page.get_by_role("button", name="Sign in with a passkey").click()  # the fingerprint, and carry on
+    page.locator("button.face").first.wait_for()
+    assert page.url == f"{base}/app" and len(live.uploads.bodies) == 1
+    assert logins(db) == ["password", "passkey"]
