@@ -36,7 +36,12 @@ class Settings:
     posting_long_edge: int = 2000
     cookie_secure: bool = True
     ratelimit_storage_uri: str = "memory://"
-    login_rate_limit: str = "5 per minute"
+    # Failed sign-ins (password or passkey) from one address; successes never count, so a staff
+    # room behind one address does not reach it.
+    login_rate_limit: str = "30 per 10 minutes"
+    # Per account: failures before the back-off starts, and its longest wait (services/backoff.py).
+    login_free_failures: int = 5
+    login_backoff_max_seconds: int = 300
     # Two-step sign-in codes, per account and per address. The hourly cap keeps guessing a
     # 6-digit code hopeless for someone who already has the password.
     two_factor_rate_limit: str = "5 per minute; 30 per hour"
@@ -65,6 +70,10 @@ class Settings:
     # Fernet keys; generated into the instance folder when not given.
     spool_key: str = ""
     token_key: str = ""
+    # Passkeys (WebAuthn): the relying party id (the site's host name, e.g. photos.school.example)
+    # and the origin the browser reports. Empty: taken from each request's host and scheme.
+    webauthn_rp_id: str = ""
+    webauthn_origin: str = ""
     testing: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -10,6 +10,7 @@ import { deleteKept, isKept, keptItems, retryKept } from "./keep.js";
 import { arm, keepStorage } from "./background.js";
 import { queuePhotos } from "./pick.js";
 import { checkBody } from "./guard.js";
+import { askToSignIn } from "./reauth.js";
 
 const MAX_PHOTOS = 4;
 const page = { trips: [], trip: null, csrf: null, reg: null, timer: 0, running: false, again: false, cards: new Map() };
@@ -60,8 +61,8 @@ function showOnline() {
 
 function sessionEnded() {
   page.csrf = null;
-  $("signin").hidden = false;
-  say("You have been signed out. Nothing is lost. Sign in again to send what is waiting.");
+  // Sign in again in place (reauth.js), then carry on with the queue.
+  askToSignIn(() => { page.csrf = null; say("Signed in again. Sending what is waiting."); loadTrips(); kick(true); loadPosts(); });
 }
 
 async function loadTrips() {

@@ -241,9 +241,11 @@ def test_expired_session_asks_for_the_password_and_keeps_the_queue(
     page.locator("#signin").wait_for()
     shots(page, "signed-out")
     assert queue_size(page) == {"photos": 1, "posts": 0} and live.uploads.bodies == []
-    assert page.get_by_role("link", name="sign in again").get_attribute("href") == "/auth/login?next=/app"
 
-    sign_in(page, live, outing)  # back to /app: the waiting photo goes by itself
-    page.locator("button.face").first.wait_for()
+    page.fill("#signin-email", outing.lead.email)  # in place: the page, its queue and its draft stay
+    page.fill("#signin-password", PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.locator("button.face").first.wait_for()  # the waiting photo goes by itself
+    assert page.url == f"{live.url}/app" and page.locator("#signin").is_hidden()
     assert len(live.uploads.bodies) == 1 and len(db.scalars(select(Photo)).all()) == 1
     assert page.evaluate(COUNT_BYTES) == 0  # acknowledged, so its bytes are gone from the phone

@@ -12,7 +12,8 @@ from tripposter.models import Role
 from tripposter.web.access import PUBLIC, access_of
 
 # auth.code is the second sign-in step: it serves only a browser holding a fresh password step.
-PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.code", "pwa.manifest", "pwa.service_worker"}
+PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.code", "pwa.manifest", "pwa.service_worker", "api.signin.token",
+                    "api.signin.password", "api.signin.code", "api.signin.passkey_options", "api.signin.passkey"}
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:

@@ -88,7 +88,7 @@ def test_sign_in_takes_the_password_then_the_code(
     assert code_step(client, code(secret, clock.now)).status_code == 302
     assert client.get("/").status_code == 200
     events = db.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login")).all()
-    assert [e.detail for e in events] == [{"two_factor": True}]
+    assert [(e.detail["two_factor"], e.detail["method"]) for e in events] == [(True, "password+code")]
 
 
 def test_a_code_is_refused_the_second_time(

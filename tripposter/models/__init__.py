@@ -7,6 +7,7 @@ from .people import Role, User
 from .photos import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, TripAttestation, TripLog
 from .roster import Pupil
 from .school import WEEKDAYS, SchoolSettings
+from .signins import Passkey, UserSession
 from .trips import Trip, trip_pupil, trip_staff
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Base",
     "DeletionRecord",
     "Fate",
+    "Passkey",
     "Photo",
     "PhotoState",
     "Post",
@@ -27,6 +29,7 @@ __all__ = [
     "SchoolSettings",
     "Trip",
     "User",
+    "UserSession",
     "trip_pupil",
     "trip_staff",
     "utcnow",

@@ -9,8 +9,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Role, User, utcnow
-from . import audit
+from ..models import Role, User, UserSession, utcnow
+from . import audit, sessions
 from .errors import ServiceError, ValidationError
 
 MIN_PASSWORD = 10
@@ -76,8 +76,8 @@ def create_user(
     return user
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
-    """A user changes their own password. Every other session of theirs ends.
+def change_password(session: Session, user: User, current: str, new: str, *, keep: UserSession | None = None) -> None:
+    """A user changes their own password. Every other session of theirs (all but ``keep``) ends.
 
     Raises:
         ValidationError: the current password is wrong or the new one is too short.
@@ -88,6 +88,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise ValidationError({"current_password": "That is not your current password."}) from None  # nosec B105: a message
     _check_password_strength(new, "new_password")
     _set_password(user, new)
+    sessions.end_all(session, user, sessions.PASSWORD_CHANGED, user, keep=keep)
     audit.record(session, user, "user.password_changed", user)
 
 
@@ -95,6 +96,7 @@ def reset_password(session: Session, actor: User, user: User) -> str:
     """Give ``user`` a new random password, returned once for the admin to pass on."""
     password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
     _set_password(user, password)
+    sessions.end_all(session, user, sessions.PASSWORD_RESET, actor)
     audit.record(session, actor, "user.password_reset", user)
     return password
 
@@ -110,6 +112,7 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     user.is_active = active
     if not active:
         user.session_version += 1
+        sessions.end_all(session, user, sessions.DISABLED, actor)
     audit.record(session, actor, "user.enabled" if active else "user.disabled", user)
 
 

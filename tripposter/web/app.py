@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Response, session
+from flask import Flask, Response
 from flask_login import AnonymousUserMixin
 from flask_talisman import Talisman
 
 from ..config import Settings
-from ..models import Role, User
+from ..instance import secure_instance
+from ..models import Role
 from .access import enforce_access
 from .converters import IdConverter
 from .database import db_session, init_database
 from .errors import register_error_handlers
 from .extensions import csrf, limiter, login_manager
 from .proxy import trust_proxies
-from .signin import SIGNED_IN_AT, enforce_enrolment, enforce_lifetime
+from .signin import enforce_enrolment, enforce_lifetime, load_user
 from .uploads import SpoolingRequest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -65,9 +66,8 @@ def build_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="tripposter_session",
-        # The session cookie is a browser-session cookie; its real limits are checked on every
-        # request (web/signin.py). It is never made permanent: Flask-Login's strong protection
-        # only ends a session on a changed address or browser when the session is not permanent.
+        # The session cookie is a browser-session cookie; its real limits are checked against the
+        # user_session table on every request (web/signin.py).
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.absolute_timeout_minutes),
         # Remember-me is never offered or set; should anything ever set it, it is short and locked down.
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
@@ -80,6 +80,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     )
     # Before any blueprint adds its rules: every <int:...> in a URL is bounded like an id column.
     app.url_map.converters["int"] = IdConverter
+    secure_instance(settings)  # before SQLite creates a file there
     init_database(app, settings)
     _init_jobs(app, settings)
     trust_proxies(app, settings.proxy_count)
@@ -114,21 +115,11 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
-    # Strong protection ends the session if the address or browser changes (see README for phones).
-    login_manager.session_protection = "strong"
+    # No address or browser binding: a phone changes address at every mast. A session lives in the
+    # user_session table instead, and ends there (web/signin.py).
+    login_manager.session_protection = None
     login_manager.anonymous_user = Anonymous
-
-    @login_manager.user_loader
-    def load_user(key: str) -> User | None:
-        if SIGNED_IN_AT not in session:
-            return None  # not a session our sign-in made (a remember-me cookie, say): no one
-        user_id, _, version = key.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
-            return None
-        user = db_session().get(User, int(user_id))
-        if user is None or not user.is_active or user.session_version != int(version):
-            return None  # disabled, or signed out everywhere: the old cookie is dead
-        return user
+    login_manager.user_loader(load_user)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -145,9 +136,12 @@ def _register_blueprints(app: Flask) -> None:
         roster,
         school,
         security,
+        signin_api,
         trips,
         users,
     )
+
+    # signin_api mounts itself inside the API blueprint when imported (above): /api/signin/...
 
     for module in (account, api, audit, auth, home, logs, outbox, post, pwa, roster, school, security, trips, users):
         app.register_blueprint(module.bp)

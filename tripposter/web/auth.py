@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
 from flask import (
     Blueprint,
     current_app,
@@ -11,13 +16,14 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..config import Settings
-from ..services import accounts, sessions, two_factor
+from ..models import User
+from ..services import accounts, two_factor
 from ..services.errors import ServiceError, ValidationError
-from . import signin
+from . import signin, throttle
 from .access import public, signed_in
 from .database import db_session, runtime
 from .extensions import limiter
@@ -25,78 +31,64 @@ from .forms.auth import CodeForm, LoginForm, PasswordForm
 from .forms_util import show_errors
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-LOGIN_THROTTLED = (
-    "Too many sign-in attempts. Wait a minute, then try again. "
-    "If you have forgotten your password, ask a senior leader to reset it."
-)
+F = TypeVar("F", bound=Callable[..., Any])
 CODE_THROTTLED = (
     "Too many codes tried. Wait a few minutes, then try again. "
     "If your phone is lost, ask a senior leader to reset your two-step sign-in."
 )
+# Control characters, whitespace and backslashes: browsers drop or reinterpret them in a URL
+# ("/\t/evil.example" is "//evil.example" to Chromium), so a target holding any is refused.
+UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\\]|\s")
 
 
 def _settings() -> Settings:
     return current_app.config["TRIPPOSTER_SETTINGS"]
 
 
-def _key(kind: str, value: str) -> str:
-    """A throttle bucket. Keys carry the school's namespace: several schools may share one Redis store."""
-    return f"{_settings().namespace}:{kind}:{value}"
-
-
-def _account_key() -> str:
-    return _key("account", (request.form.get("email") or "").strip().lower()[:254])
-
-
-def _address_key() -> str:
-    return _key("address", request.remote_addr or "unknown")
-
-
-def _login_limit() -> str:
-    return _settings().login_rate_limit
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, key_func=_account_key, methods=["POST"], error_message=LOGIN_THROTTLED)
-@limiter.limit(_login_limit, key_func=_address_key, methods=["POST"], error_message=LOGIN_THROTTLED)
+@limiter.limit(throttle.address_limit, key_func=throttle.address_key, methods=["POST"],
+               deduct_when=throttle.counted, error_message=throttle.ADDRESS_THROTTLED)
 def login() -> Response | str:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
+    target = safe_next(request.args.get("next"))
     if form.validate_on_submit():
-        user = accounts.authenticate(db_session(), form.email.data or "", form.password.data or "")
-        target = _safe_next(request.args.get("next"))
-        if user is not None and user.has_two_factor:
-            signin.hold_pending(user, target)  # not signed in until the code is right
-            db_session().commit()
+        outcome = throttle.password_step(form.email.data or "", form.password.data or "", target)
+        if outcome.status == "code_needed":
             return redirect(url_for("auth.code"))
-        if user is not None:
-            signin.start(user, with_code=False)
-            db_session().commit()
+        if outcome.status == "signed_in":
             return redirect(target)
-        db_session().commit()
-        form.password.errors.append("That email and password do not match an active account.")
-    return render_template("auth/login.html", form=form)
+        form.password.errors.append(outcome.message)
+    return render_template("auth/login.html", form=form, target=target)
 
 
-# Code attempts are throttled like passwords: per account (the one waiting for its code) and per address.
+# Code attempts are throttled per account (the one waiting for its code) and per address; only
+# wrong codes count, so a staff room typing their codes one after another is never held back.
 def _code_account_key() -> str:
-    return _key("code-account", signin.pending_key())
+    return f"{_settings().namespace}:code-account:{signin.pending_key()}"
 
 
 def _code_address_key() -> str:
-    return _key("code-address", request.remote_addr or "unknown")
+    return f"{_settings().namespace}:code-address:{request.remote_addr or 'unknown'}"
 
 
-def _code_limit() -> str:
+def code_limit() -> str:
     return _settings().two_factor_rate_limit
+
+
+def limit_codes(view: F) -> F:
+    """Both code limits, counting wrong codes only (see throttle.failed)."""
+    for key in (_code_account_key, _code_address_key):
+        view = limiter.limit(code_limit, key_func=key, methods=["POST"], deduct_when=throttle.counted,
+                             error_message=CODE_THROTTLED)(view)
+    return view
 
 
 @bp.route("/code", methods=["GET", "POST"])
 @public
-@limiter.limit(_code_limit, key_func=_code_account_key, methods=["POST"], error_message=CODE_THROTTLED)
-@limiter.limit(_code_limit, key_func=_code_address_key, methods=["POST"], error_message=CODE_THROTTLED)
+@limit_codes
 def code() -> Response | str:
     """The second step: a code from the authenticator app, within minutes of the password."""
     user = signin.pending_user()
@@ -105,25 +97,37 @@ def code() -> Response | str:
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
+        target = signin.pending_next()
         try:
-            two_factor.check_code(db_session(), user, signin.box(), form.code.data or "", runtime().clock())
+            code_step(user, form.code.data or "")
         except ServiceError as exc:
-            db_session().commit()  # the refusal is audited
             show_errors(form, exc)
         else:
-            target = signin.pending_next()
-            signin.start(user, with_code=True)
-            db_session().commit()
             return redirect(target)
     return render_template("auth/code.html", form=form)
+
+
+def code_step(user: User, typed: str) -> None:
+    """Check the code of the user holding the password step and sign them in. Commits.
+
+    Raises:
+        ServiceError: a wrong or reused code (audited, and counted by the throttle).
+    """
+    try:
+        two_factor.check_code(db_session(), user, signin.box(), typed, runtime().clock())
+    except ServiceError:
+        db_session().commit()  # the refusal is audited
+        throttle.failed()
+        raise
+    signin.start(user, method="password+code")
+    db_session().commit()
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout() -> Response:
-    sessions.record_logout(db_session(), current_user)
+    signin.end()  # the session row is deleted: a copy of this cookie is worth nothing now
     db_session().commit()
-    signin.end()
     flash("You have signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -134,19 +138,33 @@ def password() -> Response | str:
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(db_session(), current_user, form.current_password.data, form.new_password.data)
+            accounts.change_password(db_session(), current_user, form.current_password.data or "",
+                                     form.new_password.data or "", keep=signin.current())
         except ValidationError as exc:
             show_errors(form, exc)
         else:
             db_session().commit()
-            login_user(current_user)  # the new session version: other devices are signed out
             flash("Your password has been changed. Other devices have been signed out.", "success")
             return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form)
 
 
-def _safe_next(target: str | None) -> str:
-    # Only a local path: never an open redirect to another site.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else the home page: never an open redirect.
+
+    The value is percent-decoded (repeatedly: ``%252F``) before it is judged, and refused if it
+    holds a control character, whitespace or a backslash anywhere, since browsers strip or turn
+    those into slashes (``/%09/evil.example/``, ``/\\evil``).
+    """
+    fallback = url_for("home.index")
+    if not target or len(target) > 2000:
+        return fallback
+    decoded, previous = target, None
+    while decoded != previous:
+        previous, decoded = decoded, unquote(decoded)
+    if UNSAFE.search(decoded) or not decoded.startswith("/") or decoded.startswith("//"):
+        return fallback
+    parts = urlsplit(decoded)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target if not UNSAFE.search(target) else fallback

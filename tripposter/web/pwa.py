@@ -40,6 +40,8 @@ SHELL_ASSETS = (
     "js/keep.js",
     "js/background.js",
     "js/pick.js",
+    "js/passkey.js",
+    "js/reauth.js",
     "icons/icon-192.png",
 )
 ICONS = (

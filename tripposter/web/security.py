@@ -1,4 +1,4 @@
-"""A user's own sign-in security: two-step sign-in and signing out everywhere."""
+"""My sign-in: two-step sign-in, passkeys, your sessions, and signing out everywhere."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ..config import Settings
-from ..services import sessions, two_factor
+from ..models import UserSession
+from ..services import passkeys, sessions, two_factor
 from ..services.errors import ServiceError
 from ..services.school import get_school
 from . import signin
@@ -37,12 +38,52 @@ def _code_limit() -> str:
 @signed_in
 def show() -> str:
     school = get_school(db_session())
+    sessions.prune(db_session(), current_user, signin.lifetime(), runtime().clock())
+    db_session().commit()  # sessions past their limits are ended (and audited) before the list is drawn
     return render_template(
         "security/show.html",
         required=two_factor.required_for(current_user, school),
         off_form=CodeForm(prefix="off"),
         action=ActionForm(),
+        sessions=sessions.of_user(db_session(), current_user),
+        this_session=signin.current(),
+        passkeys=passkeys.of_user(db_session(), current_user),
     )
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@signed_in
+def end_session(session_id: int) -> Response:
+    """End one of your own sessions (a phone left on the coach, a shared computer)."""
+    if ActionForm().validate_on_submit():
+        db = db_session()
+        row = db.get(UserSession, session_id)
+        if row is None or row.user_id != current_user.id:
+            flash("That session had already ended.", "info")
+        elif row is signin.current():
+            signin.end(sessions.ENDED_BY_USER)
+            db.commit()
+            flash("This session has ended. Sign in again to carry on.", "info")
+            return redirect(url_for("auth.login"))
+        else:
+            sessions.end(db, row, sessions.ENDED_BY_USER, current_user)
+            db.commit()
+            flash(f"The session on {row.device} has ended.", "success")
+    return redirect(url_for("security.show"))
+
+
+@bp.post("/passkeys/<int:passkey_id>/remove")
+@signed_in
+def remove_passkey(passkey_id: int) -> Response:
+    if ActionForm().validate_on_submit():
+        try:
+            passkeys.remove(db_session(), current_user, passkey_id)
+        except ServiceError as exc:
+            flash(exc.user_message, "error")
+        else:
+            db_session().commit()
+            flash("The passkey is removed. It can no longer sign you in.", "success")
+    return redirect(url_for("security.show"))
 
 
 @bp.route("/two-factor", methods=["GET", "POST"])
@@ -107,9 +148,9 @@ def turn_off() -> Response:
 def sign_out_everywhere() -> Response:
     """End every session of this user, on phones and computers alike, this one included."""
     if ActionForm().validate_on_submit():
-        sessions.sign_out_everywhere(db_session(), current_user)
+        sessions.sign_out_everywhere(db_session(), current_user)  # this session's row included
         db_session().commit()
-        signin.end()
+        signin.forget()
         flash("You have been signed out on every device. Sign in again to carry on here.", "success")
         return redirect(url_for("auth.login"))
     return redirect(url_for("security.show"))
