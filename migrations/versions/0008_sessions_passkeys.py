@@ -1,7 +1,7 @@
 """server-side sessions (a hashed token per signed-in browser) and passkeys
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-29 23:50:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import tripposter.models.base
 
 revision: str = "0008"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
