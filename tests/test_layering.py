@@ -21,7 +21,7 @@ FLASKY = ("flask", "flask_login", "flask_wtf", "flask_limiter", "werkzeug", "wtf
 # import only units on lower floors: not sideways (pipeline and publishers stay independent), never up.
 FLOORS: dict[str, int] = {
     "config": 0, "errors": 0, "db": 0, "models": 0, "spool_stream": 0,
-    "pipeline": 1, "publishers": 1, "spool": 1,
+    "pipeline": 1, "publishers": 1, "spool": 1, "instance": 1,
     "runtime": 2,
     "services": 3,
     "jobs": 4, "commands": 4,
