@@ -147,6 +147,8 @@ def photo(rng: np.random.Generator, widths: list[int], angles: list[int], size: 
     """Return a 12 MP photo with one real face per (width, angle) pair, spread over a grid."""
     image = background(rng, size)
     count = len(widths)
+    if not count:
+        return Photo(image, [], [], [])
     cols = int(np.ceil(np.sqrt(count * size[0] / size[1])))
     rows = int(np.ceil(count / cols))
     cell_w, cell_h = size[0] / cols, size[1] / rows
