@@ -8,7 +8,10 @@ into 12 MP JPEGs at 40-160 px wide and at 0, ±20, 90, 180 and 270 degrees, then
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ from PIL import Image
 from tests.pipeline import real_faces
 from tests.pipeline.faces_corpus import matches
 from tripposter.pipeline.faces import Face, FaceDetector, default_detector
+from tripposter.pipeline.facesearch import FaceSearch
 from tripposter.pipeline.photo import apply_blur, scrub_photo
 
 SIZES = [40, 48, 56, 64, 80, 120, 160]
@@ -125,3 +129,33 @@ def test_turned_photos_of_faces_come_out_blurred(detector: FaceDetector, turn: s
     later = Image.open(io.BytesIO(apply_blur(clean.jpeg, clean.faces)))
     for face in truth:
         assert detail(later, face) < 0.1 * detail(image, face), turn
+
+
+RSS_SCRIPT = """
+import sys
+from tripposter.pipeline.faces import default_detector
+from tripposter.pipeline.photo import scrub_photo
+data = open(sys.argv[1], "rb").read()
+for _ in range(2):
+    faces = scrub_photo(data, detector=default_detector()).faces
+status = open("/proc/self/status").read()
+print(len(faces), int(status.split("VmRSS:")[1].split()[0]) // 1024)
+"""
+
+
+def test_a_process_keeps_at_most_250_mb_after_finding_faces(tmp_path: Path) -> None:
+    photo = real_faces.photo(np.random.default_rng(8), [40, 80, 160], [0, 90, 180])
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(jpeg(photo.image))
+    out = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(path)], capture_output=True, text=True, check=True)
+    faces, rss_mb = map(int, out.stdout.split())
+    assert faces == 3
+    assert rss_mb <= 250
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"propose": 0.0}, {"accept": 1.0}, {"trust": 0.0}, {"turned_edge": 16}, {"turns": (0, 45)}]
+)
+def test_face_search_rejects_nonsense_settings(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        FaceSearch(**kwargs)  # type: ignore[arg-type]
