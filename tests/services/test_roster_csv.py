@@ -188,3 +188,31 @@ def test_a_column_without_a_header_but_with_answers_is_refused() -> None:
 def test_empty_columns_without_a_header_are_harmless() -> None:
     parsed = parse_roster(f"{BASE},Photo consent,,\nA1,Sam,Lee,6A,yes,,\nA2,Ava,Khan,6A,no\n")
     assert not parsed.column_errors and not parsed.errors and len(parsed.rows) == 2
+
+
+# The same disguises the name guard undoes: look-alike letters from other alphabets, invisible
+# characters and accents. A disguised consent header is read as the column it imitates or refused,
+# never passed over as an ordinary column.
+DISGUISED_PHOTO = ["\u0420hoto consent", "Ph\u043eto Consent", "Pho\u200bto consent", "Phot\u00f4 consent", "P\u00adhotographs"]
+DISGUISED_UNKNOWN = ["Social M\u0435dia Consent", "W\u0435bsite c\u043ensent", "Vid\u200beo consent", "\u0421onsent"]
+
+
+@pytest.mark.parametrize("header", DISGUISED_PHOTO)
+def test_a_disguised_photo_consent_header_is_read_as_the_photo_consent(header: str) -> None:
+    parsed = parse_roster(f'{BASE},"{header}"\nA1,Sam,Lee,6A,No\n')
+    assert not parsed.column_errors and not parsed.errors
+    assert parsed.rows[0].photo_consent is False
+
+
+@pytest.mark.parametrize("header", DISGUISED_PHOTO)
+def test_a_disguised_second_photo_consent_column_is_refused(header: str) -> None:
+    parsed = parse_roster(f'{BASE},Photo Consent,"{header}"\nA1,Sam,Lee,6A,Yes,No\n')
+    (problem,) = parsed.column_errors
+    assert "2 photo consent columns" in problem
+
+
+@pytest.mark.parametrize("header", DISGUISED_UNKNOWN)
+def test_a_disguised_unknown_consent_column_is_refused(header: str) -> None:
+    parsed = parse_roster(f'{BASE},Photo Consent,"{header}"\nA1,Sam,Lee,6A,yes,No\n')
+    (problem,) = parsed.column_errors
+    assert "looks like a consent" in problem

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..pipeline.normalise import fold_text
+
 # Spelled as office staff would write them; matched after _norm (lower case, letters and digits).
 PHOTO_HEADERS = (
     "Photo consent", "Photograph consent", "Photography consent", "Photographic consent", "Photographs",
@@ -41,7 +43,7 @@ CONSENT_FIELDS = ("photo_consent", "first_name_consent")
 
 
 def _norm(cell: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", cell.strip().lower())
+    return re.sub(r"[^a-z0-9]", "", fold_text(cell).strip().lower())
 
 
 HEADERS: dict[str, str] = {
@@ -71,6 +73,9 @@ _INFIXES = (
 
 def looks_like_consent(header: str) -> bool:
     """True when ``header`` might hold a consent: a word such as consent, permission, opt, photo, media."""
+    # Look-alike letters, accents and invisible characters are undone first (the name guard's
+    # folding), so "Рhoto consent" with a Cyrillic Р cannot slip past as an ordinary column.
+    header = fold_text(header)
     # Words both as written ("YouTube") and split at capitals ("PhotoOptOut" → photo, opt, out).
     spaced = header + " " + re.sub(r"([a-z])([A-Z])", r"\1 \2", header)
     words = [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
