@@ -88,3 +88,21 @@ def test_a_young_unknown_file_may_be_a_live_upload_and_is_left_until_it_is_old(
     assert rt.spool.names() == []
     orphan = session.scalars(select(DeletionRecord).where(DeletionRecord.fate == Fate.ORPHAN)).one()
     assert orphan.verified and orphan.reason == "found in the spool with no photo"
+
+
+def test_finishing_reads_each_photo_as_its_row_is_now(session: Session, rt: Runtime, outing: Outing) -> None:
+    """A photo this session saw as "posting" and another process then settled is destroyed with its new fate."""
+    from tripposter.models import Photo
+    from tripposter.services.destruction import finish_destructions
+
+    photo = receive(session, rt, outing)
+    photo.state = PhotoState.POSTING
+    session.commit()
+    assert photo.state is PhotoState.POSTING  # loaded in this session's identity map
+    with rt.sessions() as other:  # another worker's recovery settles it
+        other.get(Photo, photo.id).state = PhotoState.CANCELLED
+        other.commit()
+    assert finish_destructions(session, rt.spool, rt.clock()) == 1
+    session.commit()
+    record = session.scalars(select(DeletionRecord).where(DeletionRecord.photo_id == photo.id)).one()
+    assert record.fate is Fate.CANCELLED and photo.state is PhotoState.DESTROYED

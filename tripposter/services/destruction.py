@@ -67,7 +67,10 @@ def destroy_photo(
 
 def finish_destructions(session: Session, spool: Spool, now: datetime) -> int:
     """Destroy photos whose fate is settled but whose destruction a crash interrupted."""
-    settled = list(session.scalars(select(Photo).where(Photo.state.in_(list(FATE_OF_STATE)))))
+    # populate_existing: a photo this session loaded earlier (say, still "posting" before recovery
+    # settled its post) must be read as the row is now, or its old state would be taken for its fate.
+    query = select(Photo).where(Photo.state.in_(list(FATE_OF_STATE))).execution_options(populate_existing=True)
+    settled = list(session.scalars(query))
     for photo in settled:
         url = photo.post.remote_url if photo.post is not None else None
         destroy_photo(session, spool, photo, FATE_OF_STATE[photo.state], now, reason="finished after a restart", url=url)
