@@ -283,3 +283,20 @@ def test_a_sent_draft_of_a_trip_that_is_over_is_reported_not_hidden(
     wait_for(lambda: queue_size(page) == {"photos": 0, "posts": 0})
     db.expire_all()
     assert [p.state for p in db.scalars(select(Photo))] == [PhotoState.DESTROYED]
+
+
+def test_post_with_a_refused_photo_says_to_remove_it_not_to_wait_for_signal(
+    context: Any, live: LiveServer, outing: Outing, db: Session, tmp_path: Path
+) -> None:
+    page = context.new_page()
+    sign_in(page, live, outing)
+    refusal = '{"error": {"code": "corrupt_image", "message": "This photo file is damaged."}}'
+    page.route("**/api/trips/*/photos", lambda route: route.fulfill(status=422, content_type="application/json", body=refusal))
+    choose_photo(page, camera_jpeg(tmp_path / "IMG_1.jpg", size=(1600, 1200), seed=1))
+    page.locator("#draft-photos li.refused").wait_for()
+    page.fill("#caption", "Rock pooling on the beach")
+    page.get_by_role("button", name="Post", exact=True).click()
+    page.wait_for_function("() => document.getElementById('post-error').textContent.includes('was not accepted')")
+    error = page.inner_text("#post-error")
+    assert error == "Photo 1 was not accepted: This photo file is damaged. Remove it, then post."
+    assert queue_size(page)["posts"] == 0 and db.scalars(select(Post)).all() == []
