@@ -120,7 +120,8 @@ def test_page_closed_mid_upload_then_the_trip_ends_every_photo_posted_or_kept(
     page.locator("#trip-ended").wait_for()
     assert "This trip ended on" in page.inner_text("#trip-ended")
     for n in (1, 2):  # what the teacher wrote on the coach is still there
-        assert page.get_by_label(f"Describe photo {n} for people who cannot see it").input_value() == f"Pupils on the trip, photo {n}"
+        described = page.get_by_label(f"Describe photo {n} for people who cannot see it").input_value()
+        assert described == f"Pupils on the trip, photo {n}"
     page.fill("#caption", "The coach home after a brilliant week")
     page.get_by_role("button", name="Post", exact=True).click()
     wait_for(lambda: queue_size(page) == {"photos": 1, "posts": 0}, seconds=60)
