@@ -298,9 +298,13 @@ async function savePost(event) {
   const when = new FormData(event.target).get("when");
   const minutes = when === "later" ? Number.parseInt($("minutes").value, 10) : 0;
   const undescribed = draft.findIndex((p) => !p.altText?.trim());
+  // A photo the server refused will never be posted (and its card has no description to fill in):
+  // say so first, rather than "describe it" or "it goes when there is signal".
+  const refused = draft.findIndex((p) => p.state === "refused");
   const unseen = draft.findIndex((p) => p.state !== "uploaded");  // its posting image does not exist yet
   const unchecked = draft.findIndex((p) => !p.facesChecked);
   const problem = !draft.length ? ["camera", "Take or choose a photo first."]
+    : refused >= 0 ? ["camera", `Photo ${refused + 1} was not accepted: ${draft[refused].error} Remove it, then post.`]
     : undescribed >= 0 ? [`alt-${draft[undescribed].key}`, `Describe photo ${undescribed + 1} for people who cannot see it.`]
     : unseen >= 0 ? ["camera", `Photo ${unseen + 1} has not reached the server yet. It goes as soon as there is signal; then check its faces as they will be posted, and post.`]
     : unchecked >= 0 ? [`checked-${draft[unchecked].key}`, `Look at photo ${unchecked + 1} as it will be posted and tick \u201cI have looked at every face\u201d.`]

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.browser.conftest import LiveServer
+from tests.browser.test_faces_ui import CONFIRM
 from tests.browser.test_pwa import camera_jpeg, choose_photo, queue_size, sign_in, wait_for
 from tests.lifecycle import Outing
 from tripposter.models import Photo, PhotoState, Post, PostState
@@ -63,6 +64,20 @@ def describe_and_caption(page: Any, count: int, caption: str) -> None:
     page.fill("#caption", caption)
 
 
+def try_to_post_unsent(page: Any) -> None:
+    """Tap Post while the photos are still on the phone: nothing is posted unseen (issue 11), it says why."""
+    page.get_by_role("button", name="Post", exact=True).click()
+    page.wait_for_function("() => document.getElementById('post-error').textContent.includes('has not reached the server yet')")
+
+
+def look_at_every_face(page: Any, count: int) -> None:
+    """Wait for each photo's posting image, then tick "I have looked at every face" on each (issue 11)."""
+    page.wait_for_function(f"() => document.querySelectorAll('#draft-photos img[src*=\"/posting.jpg\"]').length === {count}",
+                           timeout=60_000)
+    for n in range(count):
+        page.locator("#draft-photos > li").nth(n).get_by_label(CONFIRM).check()
+
+
 def test_page_closed_mid_upload_then_the_trip_ends_every_photo_posted_or_kept(
     context: Any, live: LiveServer, outing: Outing, db: Session, tmp_path: Path, shots: Any
 ) -> None:
@@ -82,12 +97,12 @@ def test_page_closed_mid_upload_then_the_trip_ends_every_photo_posted_or_kept(
     chooser.value.set_files([str(p) for p in during])
     page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 2")
     describe_and_caption(page, 2, "The coach home after a brilliant week")
-    page.get_by_role("button", name="Post", exact=True).click()
+    try_to_post_unsent(page)
     # A third photo, taken today: it will be after the trip's end once the trip has moved.
     choose_photo(page, after)
-    page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 3")
     page.wait_for_timeout(2000)  # photo 1 is on its way: at 10 kB/s it takes far longer than this
-    assert queue_size(page) == {"photos": 3, "posts": 1} and live.uploads.bodies == []
+    assert queue_size(page) == {"photos": 3, "posts": 0} and live.uploads.bodies == []
     shots(page, "mid-upload")
     page.close()  # the teacher puts the phone away mid-upload
     context.set_offline(True)  # and the coach leaves the last mast behind
@@ -97,11 +112,19 @@ def test_page_closed_mid_upload_then_the_trip_ends_every_photo_posted_or_kept(
     page = context.new_page()
     page.goto(f"{live.url}/app")
     try:
-        wait_for(lambda: queue_size(page) == {"photos": 1, "posts": 0}, seconds=60)
+        # The two photos taken during the trip reach the server; the one taken today is kept.
+        look_at_every_face(page, 2)
+        page.locator("#status-local li.kept").wait_for()
     finally:
         shots(page, "reopened")
     page.locator("#trip-ended").wait_for()
     assert "This trip ended on" in page.inner_text("#trip-ended")
+    for n in (1, 2):  # what the teacher wrote on the coach is still there
+        described = page.get_by_label(f"Describe photo {n} for people who cannot see it").input_value()
+        assert described == f"Pupils on the trip, photo {n}"
+    page.fill("#caption", "The coach home after a brilliant week")
+    page.get_by_role("button", name="Post", exact=True).click()
+    wait_for(lambda: queue_size(page) == {"photos": 1, "posts": 0}, seconds=60)
 
     # The two photos taken during the trip were accepted and posted "after we've left": in the
     # school's own hours, not the trip's all-day hours.
@@ -111,7 +134,9 @@ def test_page_closed_mid_upload_then_the_trip_ends_every_photo_posted_or_kept(
     school = get_school(db)
     created = post.created_at.replace(tzinfo=UTC)
     assert post.scheduled_for.replace(tzinfo=UTC) == next_opening(created, weekly_hours(school), school.timezone)
-    assert [p.state for p in db.scalars(select(Photo))] == [PhotoState.POSTING, PhotoState.POSTING]
+    photos = db.scalars(select(Photo)).all()
+    assert [p.state for p in photos] == [PhotoState.POSTING, PhotoState.POSTING]
+    assert all(p.faces_checked_at is not None for p in photos)
 
     # The photo taken after the trip was not accepted, and it is still on the phone, with its bytes.
     [kept] = page.evaluate(KEPT)
@@ -138,33 +163,38 @@ def test_after_the_grace_period_nothing_is_deleted_and_the_teacher_is_told(
     page = context.new_page()
     sign_in(page, live, outing)
     context.set_offline(True)
-    choose_photo(page, camera_jpeg(tmp_path / "IMG_1.jpg", size=(1600, 1200), seed=1))
-    page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 1")
-    describe_and_caption(page, 1, "Our last afternoon")
-    page.get_by_role("button", name="Post", exact=True).click()
-    page.wait_for_function("() => document.querySelectorAll('#status-local > li').length === 1")
-    # The second photo stays a draft: never posted. Both wait, offline, until long after the trip.
-    choose_photo(page, camera_jpeg(tmp_path / "IMG_2.jpg", size=(1600, 1200), seed=2))
-    page.wait_for_function("() => document.querySelectorAll('#draft-photos > li').length === 1")
+    # Two photos wait, offline, as the draft of a post the teacher tried to make: Post cannot be
+    # saved before they reach the server (their faces must be looked at as posted), so they stay
+    # drafts that could never be confirmed. They wait until long after the trip.
+    for n in (1, 2):
+        choose_photo(page, camera_jpeg(tmp_path / f"IMG_{n}.jpg", size=(1600, 1200), seed=n))
+        page.wait_for_function(f"() => document.querySelectorAll('#draft-photos > li').length === {n}")
+    describe_and_caption(page, 2, "Our last afternoon")
+    try_to_post_unsent(page)
+    assert queue_size(page) == {"photos": 2, "posts": 0}
     page.close()
     move_trip(db, outing, ended_days_ago=5)
     context.set_offline(False)
     page = context.new_page()
     page.goto(f"{live.url}/app")
     page.wait_for_function("() => document.querySelectorAll('#status-local li.kept').length === 2")
-    page.wait_for_function("() => document.querySelector('#status-local .status-problem:not(.kept)') !== null")
     shots(page, "kept-after-grace")
     kept = page.evaluate(KEPT)
     assert [k["state"] for k in kept] == ["kept", "kept"] and all(k["bytes"] > 10_000 for k in kept)
     assert all("could be sent until" in k["error"] for k in kept)
-    post_card = page.locator("#status-local .status-problem:not(.kept)")
-    assert "was not sent" in post_card.inner_text() and "Save it to the phone's gallery" in post_card.inner_text()
+    for card in page.locator("#status-local li.kept").all():
+        text = card.inner_text()
+        assert "Not sent, kept on this phone" in text and "could be sent until" in text
+        assert "Save it to the phone's gallery" in text
+    assert "2 photos were not sent and are kept on this phone" in page.inner_text("#waiting-count")
     assert "take the photo again" not in page.inner_text("#status-local").lower()
     assert db.scalars(select(Photo)).all() == []  # the server has nothing: the phone has both
 
-    post_card.get_by_role("button", name="Give up on this post").click()
-    page.wait_for_function("() => document.querySelectorAll('#status-local > li').length === 2")
-    assert [k["state"] for k in page.evaluate(KEPT)] == ["kept", "kept"]  # giving up on the post keeps the photos
+    # Deleting is the teacher's choice, one photo at a time, after a confirmation.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("#status-local li.kept").first.get_by_role("button", name="Delete from this phone").click()
+    page.wait_for_timeout(500)
+    assert [k["state"] for k in page.evaluate(KEPT)] == ["kept", "kept"]  # not confirmed: nothing deleted
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#status-local li.kept").first.get_by_role("button", name="Delete from this phone").click()
     page.wait_for_function("() => document.querySelectorAll('#status-local li.kept').length === 1")
@@ -179,6 +209,7 @@ def test_double_tap_on_post_makes_one_post(
     choose_photo(page, camera_jpeg(tmp_path / "IMG_1.jpg", size=(1600, 1200), seed=1))
     page.locator("button.face").first.wait_for()
     describe_and_caption(page, 1, "Rock pooling on the beach")
+    look_at_every_face(page, 1)
     # Two taps as fast as a thumb can: the second finds Post already off.
     page.evaluate("""() => { const b = document.querySelector('#post-form button[type=submit]');
       b.click(); const disabled = b.disabled; b.click(); window.__secondTapFoundDisabled = disabled; }""")
@@ -253,3 +284,20 @@ def test_a_sent_draft_of_a_trip_that_is_over_is_reported_not_hidden(
     wait_for(lambda: queue_size(page) == {"photos": 0, "posts": 0})
     db.expire_all()
     assert [p.state for p in db.scalars(select(Photo))] == [PhotoState.DESTROYED]
+
+
+def test_post_with_a_refused_photo_says_to_remove_it_not_to_wait_for_signal(
+    context: Any, live: LiveServer, outing: Outing, db: Session, tmp_path: Path
+) -> None:
+    page = context.new_page()
+    sign_in(page, live, outing)
+    refusal = '{"error": {"code": "corrupt_image", "message": "This photo file is damaged."}}'
+    page.route("**/api/trips/*/photos", lambda route: route.fulfill(status=422, content_type="application/json", body=refusal))
+    choose_photo(page, camera_jpeg(tmp_path / "IMG_1.jpg", size=(1600, 1200), seed=1))
+    page.locator("#draft-photos li.refused").wait_for()
+    page.fill("#caption", "Rock pooling on the beach")
+    page.get_by_role("button", name="Post", exact=True).click()
+    page.wait_for_function("() => document.getElementById('post-error').textContent.includes('was not accepted')")
+    error = page.inner_text("#post-error")
+    assert error == "Photo 1 was not accepted: This photo file is damaged. Remove it, then post."
+    assert queue_size(page)["posts"] == 0 and db.scalars(select(Post)).all() == []
