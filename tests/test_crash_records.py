@@ -33,7 +33,7 @@ from tripposter.services.recovery import NEEDS_HUMAN
 
 pytestmark = pytest.mark.slow
 __all__ = ["forkserver"]  # the module-scoped fixture, shared with the main crash suite
-SAME_TEXT = "#Year6Residential #BrambleHill"  # what every photo-only post of the trip says
+SAME_TEXT = "#Year6Residential #LakeDistrict"  # what every photo-only post of the trip says
 
 
 def two_identical_posts(session: Session, rt: Runtime, outing: Outing) -> list[Post]:

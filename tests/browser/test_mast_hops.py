@@ -58,6 +58,10 @@ def proxy(live: LiveServer, app: Flask) -> Iterator[tuple[MastProxy, Seen]]:
 
 def post_draft(page: Any, n: int) -> None:
     page.get_by_label("Describe photo 1 for people who cannot see it").fill(f"Pupils at the castle, photo {n}")
+    # The teacher looks at the photo as it will be posted and confirms it, as every post needs.
+    page.wait_for_function("() => document.querySelectorAll('#draft-photos img[src*=\"/posting.jpg\"]').length === 1",
+                           timeout=60_000)
+    page.get_by_label("I have looked at every face in this photo, as it will be posted").check()
     page.fill("#caption", f"Castle visit, part {n}")
     page.get_by_role("button", name="Post", exact=True).click()
 

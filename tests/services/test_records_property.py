@@ -36,7 +36,7 @@ from tripposter.services.recovery import recover
 pytestmark = pytest.mark.slow
 POINTS = ["claimed", "built", "outbox-folder", "outbox-image-0", "outbox-record", "outbox-renamed", "sent",
           "recorded", "mid-destroy", "destroyed"]
-TEXTS = ["#Year6 #BrambleHill", "#Year6 #BrambleHill", "Canoeing on the lake! #Year6"]
+TEXTS = ["#Year6 #LakeDistrict", "#Year6 #LakeDistrict", "Canoeing on the lake! #Year6"]
 
 
 class Killed(BaseException):
