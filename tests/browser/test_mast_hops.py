@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tests.browser.conftest import LiveServer
 from tests.browser.hops import MastProxy
+from tests.browser.test_phone_queue import look_at_every_face
 from tests.browser.test_pwa import camera_jpeg, choose_photo, queue_size, wait_for
 from tests.conftest import PASSWORD
 from tests.lifecycle import Outing
@@ -58,10 +59,7 @@ def proxy(live: LiveServer, app: Flask) -> Iterator[tuple[MastProxy, Seen]]:
 
 def post_draft(page: Any, n: int) -> None:
     page.get_by_label("Describe photo 1 for people who cannot see it").fill(f"Pupils at the castle, photo {n}")
-    # The teacher looks at the photo as it will be posted and confirms it, as every post needs.
-    page.wait_for_function("() => document.querySelectorAll('#draft-photos img[src*=\"/posting.jpg\"]').length === 1",
-                           timeout=60_000)
-    page.get_by_label("I have looked at every face in this photo, as it will be posted").check()
+    look_at_every_face(page, 1)  # as every post needs
     page.fill("#caption", f"Castle visit, part {n}")
     page.get_by_role("button", name="Post", exact=True).click()
 
