@@ -25,6 +25,7 @@ def test_head_matches_the_models(tmp_path: Path) -> None:
     _assert_matches(url)
 
 
+@pytest.mark.scaled_out
 @pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
 def test_head_matches_the_models_on_postgresql() -> None:
     with _scratch_postgresql("tripposter_migration_check") as url:
@@ -92,6 +93,7 @@ def test_0004_fills_the_trip_of_existing_audit_events(tmp_path: Path) -> None:
     assert found == {"trip.created": 7, "photo.received": 7, "auth.login": None}
 
 
+@pytest.mark.scaled_out
 @pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
 def test_0004_fills_the_trip_of_existing_audit_events_on_postgresql() -> None:
     with _scratch_postgresql("tripposter_migration_0004") as url:

@@ -26,7 +26,8 @@ ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "
 
 
 class Uploads:
-    """WSGI middleware that keeps a copy of every photo upload body, exactly as the server got it."""
+    """WSGI middleware that keeps a copy of every photo upload body, exactly as the server got it,
+    and hands the server whole, already-closed responses."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -37,7 +38,17 @@ class Uploads:
             body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
             self.bodies.append((environ.get("CONTENT_TYPE", ""), body))
             environ["wsgi.input"] = io.BytesIO(body)
-        return self.app(environ, start_response)
+        # Werkzeug's development server skips closing the response when the browser resets the
+        # connection (its clean-up reads the socket first, and that read raises), leaving a static
+        # file open for the garbage collector to report in whichever test runs next. Reading the
+        # body here and closing it ourselves keeps every test's warnings its own.
+        result = self.app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
 
 
 class LiveServer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -147,6 +147,46 @@ class Published:
     url: str
     rate_limit: RateLimit | None = None
     daily_limit: RateLimit | None = None
+
+
+@dataclass(frozen=True)
+class NetworkLimits:
+    """What one network accepts, declared by its publisher as ``LIMITS``.
+
+    The same rules (consent, names, faces, alt text) hold everywhere; these are only the sizes, which
+    differ. The services layer fits each post to the limits of every channel it goes to before
+    sending, and ``check_limits`` refuses anything that still does not fit, before a byte is sent.
+    """
+
+    network: str  # as a school would say it: "X", "Bluesky", "Mastodon", "Facebook"
+    max_text: int  # in the network's own unit, as counted by ``count_text``
+    count_text: Callable[[str], int] = field(compare=False)
+    max_images: int = MAX_IMAGES
+    max_image_bytes: int = MAX_IMAGE_BYTES
+    max_alt_text: int = MAX_ALT_TEXT_CHARS
+    replies_can_be_closed: bool = True  # False: the network has no switch (Mastodon), so say so
+    text_unit: str = "characters"
+
+
+def check_limits(post: Post, limits: NetworkLimits) -> None:
+    """Raise ``InvalidPostError`` saying what to change if the post does not fit this network."""
+    where = limits.network
+    if limits.count_text(post.text) > limits.max_text:
+        raise InvalidPostError(
+            f"The caption is too long for {where} (at most {limits.max_text} {limits.text_unit}). Shorten it."
+        )
+    if len(post.images) > limits.max_images:
+        raise InvalidPostError(f"{where} takes at most {limits.max_images} photos in one post.")
+    for image in post.images:
+        if len(image.jpeg) > limits.max_image_bytes:
+            raise InvalidPostError(
+                f"A photo is larger than {where} accepts ({limits.max_image_bytes:,} bytes). Try again: "
+                "the app makes it smaller before sending."
+            )
+        if len(image.alt_text) > limits.max_alt_text:
+            raise InvalidPostError(
+                f"A photo description is longer than {where} accepts ({limits.max_alt_text} characters). Shorten it."
+            )
 
 
 @runtime_checkable
