@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -61,10 +62,24 @@ def disguise(name: str, how: str, rng: random.Random) -> str:
         return name + rng.choice(["s", "'s", "\u2019s", "s'"])
     if how == "fullwidth":
         return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalpha() else c for c in name)
+    if how in STYLES:  # small capitals, letters in black circles or squares, regional indicators
+        return "".join(unicodedata.lookup(STYLES[how].format(c.upper())) if c.isalpha() else c for c in name)
+    if how == "upside_down":
+        return "".join(UPSIDE_DOWN.get(c, c) for c in reversed(name.lower()))
+    if how == "i_for_l":
+        return name[0] + name[1:].replace("l", "I")
+    if how == "part_spaced":
+        at = rng.randrange(3, len(name)) if len(name) > 3 else len(name)
+        return " ".join(name[:at]) + " " + name[at:]
     return name
 
 
-HOWS = ["case", "invisible", "cyrillic", "greek", "accents", "dots", "spaced", "digits", "plural", "fullwidth"]
+STYLES = {"smallcaps": "LATIN LETTER SMALL CAPITAL {}", "negative_circled": "NEGATIVE CIRCLED LATIN CAPITAL LETTER {}",
+          "negative_squared": "NEGATIVE SQUARED LATIN CAPITAL LETTER {}", "regional": "REGIONAL INDICATOR SYMBOL LETTER {}"}
+# As the upside-down text makers write it: each letter turned over, then the whole written backwards.
+UPSIDE_DOWN = dict(zip("abcdefghijklmnopqrstuvwxyz", "ɐqɔpǝɟƃɥᴉɾʞlɯuodbɹsʇnʌʍxʎz", strict=True))
+HOWS = ["case", "invisible", "cyrillic", "greek", "accents", "dots", "spaced", "digits", "plural", "fullwidth",
+        "upside_down", "i_for_l", "part_spaced", *STYLES]
 
 
 def _found(problems: tuple, shown: str) -> bool:
@@ -156,7 +171,7 @@ def test_everyday_words_pass(text: str) -> None:
     ("Photos by Mr Baker", "Baker"), ("Isla and joy", "Joy"), ("#HopeBaker", "Hope Baker"),
     ("Grace Hill won the race", "Grace Hill"), ("Congratulations to the Bakers", "Baker"),
     ("#TeamBaker", "Baker"), ("Ben's model", "Ben"), ("We saw B\u0435n", "Ben"), ("Gr@ce", "Grace"),
-    ("Bill's painting", "Bill"),
+    ("Bill's painting", "Bill"), ("GRACE HILL WON THE RACE", "Grace Hill"), ("well done hope baker", "Hope Baker"),
 ])
 def test_everyday_names_are_caught_where_they_read_as_names(text: str, name: str) -> None:
     result = guard([OutgoingText("The caption", text)], EVERYDAY_ROSTER, first_names_allowed=False)
@@ -170,9 +185,10 @@ def test_a_first_name_after_st_or_saint_is_a_saint_church_or_school() -> None:
     assert not guard([OutgoingText("The caption", "Mary sang at St Paul's")], roster, first_names_allowed=False).ok
 
 
-def test_a_capital_at_the_start_of_a_sentence_is_a_warning_not_a_refusal() -> None:
-    result = guard([OutgoingText("The caption", "Grace won the race.")], EVERYDAY_ROSTER, first_names_allowed=False)
-    assert result.ok and [w.rule for w in result.warnings] == ["maybe_name"]
+@pytest.mark.parametrize("text", ["Grace won the race.", "Hill won the race.", "What a day. Hill walking in the rain!"])
+def test_a_capital_at_the_start_of_a_sentence_is_a_warning_not_a_refusal(text: str) -> None:
+    result = guard([OutgoingText("The caption", text)], EVERYDAY_ROSTER, first_names_allowed=False)
+    assert result.ok and [w.rule for w in result.warnings] == ["maybe_name"], result
 
 
 def test_every_problem_of_every_field_comes_back_at_once() -> None:
@@ -196,7 +212,9 @@ def test_apostrophe_and_hyphen_names_with_or_without_punctuation() -> None:
 @pytest.mark.parametrize("text", [
     "Well done I. Ahmed", "Ah med", "Ahm ed won", "\u202edemhA", "Thanks to Mr. Ahmed", "AHMED's team",
     "Is la", "\u24be\u24e2\u24db\u24d0", "\U0001d408\U0001d42c\U0001d425\U0001d41a", "I\u0336s\u0336l\u0336a\u0336",
-    "Is\U0001f642la", "#Isla_Ahmed", "isla.ahmed@oak.sch.uk",
+    "Is\U0001f642la", "#Isla_Ahmed", "isla.ahmed@oak.sch.uk", "x_ahmed_x", "AHMED", "A h m ed", "p\u01dd\u026f\u0265\u0250",
+    "\u029c\u1d00\u029f\u029f\u1d0f \u1d00\u029c\u1d0d\u1d07\u1d05", "\U0001f150\U0001f157\U0001f15c\U0001f154\U0001f153",
+    "\U0001f1e6\U0001f1ed\U0001f1f2\U0001f1ea\U0001f1e9", "IsIa was brilliant",
 ])
 def test_more_disguises(text: str) -> None:
     roster = [RosterName(1, "Isla", "Ahmed")]

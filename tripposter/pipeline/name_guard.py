@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from .consent import PupilConsent
 from .errors import Problem
 from .names import Entry, Hit, NameIndex, Piece, RosterName, find_names, name_index
+from .normalise import upside_down
 
 # Words after which an everyday word is someone's name: "well done Will", "thanks Grace", "Mr Brown".
 _CUES = frozenset("mr mrs ms miss mx dr sir master dear thanks congratulations congrats bravo hi hello hey".split())
@@ -86,8 +87,17 @@ def _as_tuple(roster: Iterable[RosterName]) -> tuple[RosterName, ...]:
 
 
 def _problems_in(text: OutgoingText, index: NameIndex, first_names_allowed: bool) -> list[tuple[Problem, bool]]:
-    hits, pieces = find_names(text.text, index)
-    named = _reading_as_names(hits, pieces)
+    found = _problems_in_reading(text, text.text, index, first_names_allowed, disguised=False)
+    if (flipped := upside_down(text.text)) is not None:  # written upside down: every name in it is hidden
+        found += _problems_in_reading(text, flipped, index, first_names_allowed, disguised=True)
+    return found
+
+
+def _problems_in_reading(
+    text: OutgoingText, reading: str, index: NameIndex, first_names_allowed: bool, *, disguised: bool
+) -> list[tuple[Problem, bool]]:
+    hits, pieces = find_names(reading, index)
+    named = {id(h) for h in hits} if disguised else _reading_as_names(hits, pieces)
     found: list[tuple[Problem, bool]] = []
     for hit in hits:
         entry = min(hit.entries, key=lambda e: _STRICTNESS[e.kind])
@@ -120,6 +130,8 @@ def _is_name(hit: Hit, pieces: list[Piece]) -> bool:
     entry = min(hit.entries, key=lambda e: _STRICTNESS[e.kind])
     if not entry.everyday or hit.disguised or any(p.altered for p in hit.pieces):
         return True
+    if entry.kind == "full_name" and len(hit.pieces) > 1:
+        return True  # a pupil's first name and surname together ("GRACE HILL") is the pupil, in any case
     if hit.first < 0:
         return False  # an everyday word inside an ordinary unknown word ("willpower")
     if any(p.compound for p in hit.pieces):
@@ -135,8 +147,8 @@ def _is_name(hit: Hit, pieces: list[Piece]) -> bool:
 
 
 def _maybe_a_name(hit: Hit, entry: Entry, pieces: list[Piece]) -> bool:
-    """An everyday first name that starts a sentence and may be the pupil: "Grace won", not "Hope you all..."."""
-    if entry.kind != "first_name" or hit.first < 0 or not (hit.pieces[0].capital and hit.pieces[0].sentence_start):
+    """An everyday name that starts a sentence and may be the pupil: "Grace won", not "Hope you all..."."""
+    if entry.kind not in ("first_name", "surname") or hit.first < 0 or not (hit.pieces[0].capital and hit.pieces[0].sentence_start):
         return False
     following = pieces[hit.last].text if hit.last < len(pieces) else ""
     return following not in _NOT_AFTER_A_NAME

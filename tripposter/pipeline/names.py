@@ -154,8 +154,8 @@ def _sequence_hits(pieces: list[Piece], index: NameIndex) -> list[Hit]:
 
 def _may_join(span: list[Piece], entries: list[Entry]) -> bool:
     """Several words may make one name if the name has that many words, or they are one chunk or single letters."""
-    if all(len(p.text) == 1 for p in span) and len(span) >= 3:
-        return True
+    if sum(len(p.text) == 1 for p in span) >= max(3, len(span) - 1):
+        return True  # spelt out letter by letter, perhaps with the end run together: "K o w a l czyk"
     if len(span) <= 3 and all(len(p.text) >= 2 for p in span) and not all(is_word(p.text) for p in span):
         return True  # a name split by spaces into pieces that are not all words: "Ah med", "Is la"
     return len({p.chunk for p in span}) == 1 or max(e.parts for e in entries) >= len(span)

@@ -33,6 +33,8 @@ AMBIGUOUS_IL = "\x01"
 LEET = {"0": "o", "1": AMBIGUOUS_IL, "2": "z", "3": "e", "4": "a", "5": "s", "6": "b", "7": "t", "8": "b",
         "9": "g", "@": "a", "$": "s", "!": AMBIGUOUS_IL, "|": AMBIGUOUS_IL, "€": "e", "£": "l"}
 MAX_VARIANTS = 16
+# A capital I between small letters is an l to the eye in most fonts ("KowaIczyk").
+_I_FOR_L = re.compile(r"(?<=[A-Za-z])I(?=[a-z])|(?<=[a-z])I\b")
 
 
 def fold_text(text: str) -> str:
@@ -60,7 +62,7 @@ def _strip_invisible(text: str) -> str:
 
 def leet_variants(word: str) -> list[str]:
     """Readings of a word with digits and symbols as letters ("B4k3r" -> "bakar"); [] if none apply."""
-    lowered = word.casefold()
+    lowered = _I_FOR_L.sub(AMBIGUOUS_IL, word).casefold()
     if not any(c in LEET or c == AMBIGUOUS_IL for c in lowered) or not any(c.isalpha() for c in lowered):
         return []
     mapped = "".join(LEET.get(c, c) for c in lowered)
@@ -89,4 +91,40 @@ def _confusable_table() -> dict[int, str]:
             continue
         # UTS #39 maps I, 1 and | to "l"; a look-alike of any of them may stand for "i" or "l".
         table[ord(char)] = AMBIGUOUS_IL if latin[0] in "Il1" else latin[0]
+    return {**_styled_latin(), **table}
+
+
+# Latin letters in another dress that NFKC leaves alone and UTS #39 does not list: small capitals
+# ("ꜱᴍɪᴛʜ"), letters in black circles and squares ("🅢🅜🅘🅣🅗"), and regional indicators ("🇸🇲🇮🇹🇭",
+# shown as letters where they make no flag). Read off the characters' Unicode names, not typed in.
+_STYLED = re.compile(
+    r"(?:NEGATIVE (?:CIRCLED|SQUARED) |SQUARED |CIRCLED |PARENTHESIZED )?"
+    r"(?:LATIN (?:CAPITAL |SMALL )?LETTER (?:SMALL CAPITAL )?|REGIONAL INDICATOR SYMBOL LETTER )([A-Z])"
+)
+_STYLED_BLOCKS = ((0x0180, 0x02B0), (0x1D00, 0x1DC0), (0x2C60, 0x2C80), (0xA720, 0xA800), (0xAB30, 0xAB70),
+                  (0x1F100, 0x1F200), (0x1DF00, 0x1E000))  # fmt: skip
+
+
+def _styled_latin() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for low, high in _STYLED_BLOCKS:
+        for code in range(low, high):
+            match = _STYLED.fullmatch(unicodedata.name(chr(code), ""))
+            if match and not unicodedata.normalize("NFKC", chr(code)).isascii():
+                table[code] = AMBIGUOUS_IL if match.group(1) in "IL" else match.group(1).lower()
     return table
+
+
+# Upside-down text: the letters turned over and written backwards ("ɥʇᴉɯS" is "Smith"). Turning over
+# also makes ordinary letters into others (b/q, d/p, n/u), so the whole text is read again this way
+# when it holds turned letters that have no other use.
+_TURNED = dict(zip("ɐɔǝɟƃɥᴉıɾʞɯɹʇʌʍʎ∀Ɐ⅁ᗡƎℲ⅄⊥∩ΛꓭꓘԀ˥ſ", "acefghiijkmrtvwyAAGDEFYTUVBKPLj", strict=True))
+_TURNED_PLAIN = dict(zip("qpdbnu", "bdpqun", strict=True))
+_ONLY_TURNED = frozenset("ɐɔǝɟƃɥᴉɾʞɯɹʇʌʍʎ∀Ɐ⅁ᗡℲ⅄⊥∩ꓭꓘԀ˥")
+
+
+def upside_down(text: str) -> str | None:
+    """The text as read the right way up, if it is written upside down; None if it is not."""
+    if sum(c in _ONLY_TURNED for c in text) < 2:
+        return None
+    return "".join(_TURNED.get(c, _TURNED_PLAIN.get(c, c)) for c in reversed(text))

@@ -80,4 +80,8 @@ def is_compound(chunk: str) -> bool:
     core = chunk.lstrip(LEADING)
     return core.startswith(("#", "@")) or "://" in chunk or core.casefold().startswith("www.") or (
         "/" in chunk and "." in chunk
-    )
+    ) or _JOINED.search(core) is not None
+
+
+# Words joined by an underscore, or an @ inside (an email address): a handle-like run, not a sentence.
+_JOINED = re.compile(r"[^\W_]_+[^\W_]|[^\W_]@[^\W_]")
