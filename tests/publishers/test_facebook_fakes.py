@@ -39,7 +39,7 @@ def post(count: int = 2, text: str = CAPTION) -> Post:
 def graph_error(code: int, subcode: int | None = None, *, transient: bool = False) -> dict[str, object]:
     """Graph's error body."""
     error: dict[str, object] = {
-        "message": "(#%d) Something went wrong" % code,
+        "message": f"(#{code}) Something went wrong",
         "type": "OAuthException",
         "code": code,
         "is_transient": transient,

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from tripposter.publishers.base import (
     MAX_ALT_TEXT_CHARS,
@@ -45,6 +43,7 @@ from tripposter.publishers.facebook_graph import (
     READ_PERMISSION,
     GraphClient,
 )
+from tripposter.publishers.facebook_recent import CLOCK_SKEW, candidates
 
 LIMITS = NetworkLimits(
     network="Facebook",
@@ -55,9 +54,6 @@ LIMITS = NetworkLimits(
     max_alt_text=MAX_ALT_TEXT_CHARS,  # Graph documents no limit for alt_text_custom; ours holds
     replies_can_be_closed=False,
 )
-# Our clock and Facebook's may disagree by this much: a same-text post made within it just before the
-# attempt started cannot be told apart from the attempt, so a person decides.
-CLOCK_SKEW = timedelta(seconds=5)
 RECENT_POSTS_TO_CHECK = 100  # the most Graph returns in one page
 RECENT_FIELDS = "id,message,created_time,attachments{type,subattachments.limit(10){type}}"
 AMBIGUOUS = (
@@ -86,7 +82,9 @@ class FacebookPublisher:
                 "A senior leader needs to enter it again."
             )
         if not page_token.strip():
-            raise NeedsReconnectError("No Facebook Page access token is set. A senior leader needs to connect the Page.")
+            raise NeedsReconnectError(
+                "No Facebook Page access token is set. A senior leader needs to connect the Page."
+            )
         self.page_id = page_id
         self.graph = GraphClient(page_token, api=api, version=version, timeout=timeout)
 
@@ -142,7 +140,7 @@ class FacebookPublisher:
             raise CannotTellError("Facebook's list of the Page's posts could not be read. Check the Page by hand.")
         if len(posts) >= RECENT_POSTS_TO_CHECK and (body.get("paging") or {}).get("next"):
             raise CannotTellError("The Page has too many new posts to check. Check the Page by hand.")
-        fits, maybe = _candidates(posts, text, attempt)
+        fits, maybe = candidates(posts, text, attempt)
         if len(fits) == 1 and not maybe:
             return Published(remote_id=fits[0], url=self._permalink(fits[0]))
         if fits or maybe:
@@ -212,43 +210,3 @@ def _feed_form(text: str, photo_ids: list[str]) -> dict[str, str]:
     for index, photo_id in enumerate(photo_ids):
         form[f"attached_media[{index}]"] = json.dumps({"media_fbid": photo_id})
     return form
-
-
-def _comparable(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _photo_count(post: dict[str, Any]) -> int:
-    """Photos on a post: an album attachment's subattachments, else one per attachment."""
-    total = 0
-    for attachment in (post.get("attachments") or {}).get("data") or []:
-        subs = ((attachment.get("subattachments") or {}).get("data") or []) if isinstance(attachment, dict) else []
-        total += len(subs) or 1
-    return total
-
-
-def _candidates(posts: list[Any], text: str, attempt: Attempt) -> tuple[list[str], list[str]]:
-    """Posts that are surely after the attempt started, and posts within the clock skew before it."""
-    wanted, fits, maybe = _comparable(text), [], []
-    for post in posts:
-        if not isinstance(post, dict) or not post.get("id"):
-            continue
-        post_id = str(post["id"])
-        if post_id in attempt.known_ids or _comparable(str(post.get("message", ""))) != wanted:
-            continue
-        created = _created_time(post.get("created_time"))
-        if _photo_count(post) != attempt.media_count or created is None or created < attempt.started_at - CLOCK_SKEW:
-            continue  # another post: a different number of photos, or made before this attempt began
-        (fits if created >= attempt.started_at else maybe).append(post_id)
-    return fits, maybe
-
-
-def _created_time(raw: Any) -> datetime | None:
-    """Graph's ``created_time`` (``2026-06-03T10:00:04+0000``) as an aware datetime."""
-    if not isinstance(raw, str):
-        return None
-    try:
-        created = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    return created.replace(tzinfo=UTC) if created.tzinfo is None else created.astimezone(UTC)
