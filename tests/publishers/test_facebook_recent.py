@@ -85,6 +85,12 @@ def test_a_same_text_post_within_the_clock_skew_before_the_start_is_ambiguous(
     assert AMBIGUOUS.startswith("More than one post")
 
 
+def test_a_lone_post_within_the_clock_skew_is_never_taken_as_the_attempts(rsps: responses.RequestsMock) -> None:
+    _recent(rsps, _post(8, STARTED - timedelta(seconds=2)))
+    with pytest.raises(AmbiguousError):
+        publisher().find_recent(TEXT, _attempt())
+
+
 def test_two_posts_that_fit_are_ambiguous_never_a_guess(rsps: responses.RequestsMock) -> None:
     _recent(rsps, _post(9, STARTED + timedelta(seconds=3)), _post(10, STARTED + timedelta(seconds=40)))
     with pytest.raises(AmbiguousError):
