@@ -12,6 +12,8 @@ import responses
 from tests.publishers.test_facebook_fakes import (
     FEED_URL,
     GRAPH,
+    PAGE_ID,
+    PAGE_TOKEN,
     PHOTOS_URL,
     graph_error,
     post,
@@ -19,6 +21,7 @@ from tests.publishers.test_facebook_fakes import (
     register_uploads,
 )
 from tripposter.publishers.base import NeedsReconnectError, PublishError, RejectedError, RetryableError
+from tripposter.publishers.facebook import FacebookPublisher
 from tripposter.publishers.facebook_graph import retry_time
 
 NOW = datetime(2026, 6, 3, 10, 0, tzinfo=UTC)
@@ -193,3 +196,7 @@ def test_an_unreadable_success_answer_to_the_feed_post_is_an_unknown_outcome(rsp
     rsps.post(FEED_URL, status=200, body="not json")
     error = _publish_error(rsps)
     assert type(error) is RetryableError and error.outcome_unknown is True
+
+
+def test_the_default_timeouts_are_ten_seconds_to_connect_and_thirty_to_answer() -> None:
+    assert FacebookPublisher(PAGE_ID, PAGE_TOKEN).graph.timeout == (10.0, 30.0)

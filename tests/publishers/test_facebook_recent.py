@@ -188,3 +188,16 @@ def test_check_connection_with_an_expired_token(rsps: responses.RequestsMock) ->
     rsps.get(f"{GRAPH}/me", status=400, json=graph_error(190, 463))
     with pytest.raises(NeedsReconnectError, match="expired"):
         publisher().check_connection()
+
+
+def test_a_created_time_without_an_offset_is_read_as_utc_and_a_broken_one_is_skipped(
+    rsps: responses.RequestsMock,
+) -> None:
+    naive = _post(9, STARTED + timedelta(seconds=3))
+    naive["created_time"] = "2026-06-03T10:00:03"
+    broken = _post(10, STARTED + timedelta(seconds=3))
+    broken["created_time"] = "yesterday"
+    _recent(rsps, naive, broken)
+    _permalink(rsps, 9)
+    found = publisher().find_recent(TEXT, _attempt())
+    assert found is not None and found.remote_id == f"{PAGE_ID}_9"
