@@ -23,6 +23,7 @@ from tests.publishers.conftest import (
 )
 from tripposter.publishers.base import (
     NeedsReconnectError,
+    PausedError,
     RejectedError,
     RetryableError,
 )
@@ -117,7 +118,8 @@ def test_failed_processing_is_rejected(rsps: responses.RequestsMock) -> None:
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(500, RetryableError), (503, RetryableError), (401, NeedsReconnectError), (400, RejectedError)],
+    [(500, RetryableError), (503, RetryableError), (401, NeedsReconnectError), (400, RejectedError),
+     (402, PausedError)],
 )
 def test_upload_faults_are_typed(rsps: responses.RequestsMock, status: int, error: type) -> None:
     rsps.post(

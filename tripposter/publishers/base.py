@@ -47,6 +47,17 @@ class NeedsReconnectError(PublishError):
     code = "reconnect"
 
 
+class PausedError(PublishError):
+    """The channel cannot post until a person acts (X: the API credits ran out); nothing was sent.
+
+    Deliberately neither a ``RetryableError`` (a timer cannot fix it, and each retry is another
+    refused request) nor a ``RejectedError`` (the post itself is fine): the post waits, unchanged,
+    until someone does what ``user_message`` says and resumes the channel.
+    """
+
+    code = "paused"
+
+
 class RejectedError(PublishError):
     """X refused this post; sending it again unchanged will not help.
 
@@ -197,7 +208,7 @@ class Publisher(Protocol):
         """Send the post and say where it went.
 
         Raises:
-            RetryableError, NeedsReconnectError, RejectedError: see each class.
+            RetryableError, NeedsReconnectError, PausedError, RejectedError: see each class.
         """
         ...
 

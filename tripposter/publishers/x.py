@@ -24,10 +24,12 @@ from tripposter.publishers.base import (
     Post,
     Published,
     RetryableError,
+    check_limits,
     parse_daily_limit,
     parse_rate_limit,
 )
 from tripposter.publishers.x_connect import XTokens
+from tripposter.publishers.x_costs import LIMITS
 from tripposter.publishers.x_media import (
     API,
     CHUNK_SIZE,
@@ -88,14 +90,17 @@ class XPublisher:
         return f"XPublisher(account={self.tokens.screen_name or self.tokens.user_id!r})"
 
     def publish(self, post: Post) -> Published:
-        """Upload the images (with alt text), then create the post.
+        """Check the post against X's limits, upload the images (with alt text), then create the post.
 
         Raises:
+            InvalidPostError: the post does not fit X's limits; nothing was sent.
             RetryableError: rate limit, X server error or network fault; ``outcome_unknown`` is set
                 when the post itself may have been created.
             NeedsReconnectError: the account's authorisation was refused.
+            PausedError: the school's X credits ran out (402); nothing was posted.
             RejectedError: X refused the post (``duplicate`` when it is a copy of a recent post).
         """
+        check_limits(post, LIMITS)  # refused here, not by X after the photos are uploaded
         media_ids = [self.uploader.upload(image.jpeg, image.alt_text) for image in post.images]
         try:
             response = self.client.create_tweet(
@@ -127,7 +132,7 @@ class XPublisher:
 
         Raises:
             CannotTellError: the API tier may not read the account's posts, or more than one post fits.
-            RetryableError, NeedsReconnectError: as for ``publish``.
+            RetryableError, NeedsReconnectError, PausedError: as for ``publish``.
         """
         try:
             response = self.client.get_users_tweets(

@@ -26,6 +26,7 @@ from requests.adapters import HTTPAdapter
 
 from tripposter.publishers.base import (
     NeedsReconnectError,
+    PausedError,
     PublishError,
     RejectedError,
     RetryableError,
@@ -38,6 +39,14 @@ DEFAULT_TIMEOUT = 30.0  # seconds for each HTTP call; the job queue retries on t
 MAX_PROCESSING_WAIT = 60.0
 # These libraries log request bodies and signing details at DEBUG: captions, photo bytes, tokens.
 _CHATTY_LOGGERS = ("tweepy", "requests_oauthlib", "oauthlib")
+# X answers 402 Payment Required when the developer account's pay-per-use credits are spent (or its
+# own spending limit is reached): requests fail until someone pays, so a timer never fixes it.
+CREDITS_EXHAUSTED = (
+    "X says the school's API credits have run out, so nothing was posted; the post is waiting. "
+    "A senior leader should sign in at console.x.com (the X Developer Console) with the X account "
+    "that owns the school's developer app, buy credits there (and raise the spending limit if one "
+    "is set), then press Resume on the X channel."
+)
 
 
 def quiet_chatty_loggers() -> None:
@@ -95,6 +104,8 @@ def error_for_response(response: requests.Response, *, may_have_posted: bool = F
             "X is limiting how often the school can post. The post will be sent automatically later.",
             retry_at=retry_time(response.headers),
         )
+    if status == 402:
+        return PausedError(CREDITS_EXHAUSTED)
     if status >= 500 or status == 408:
         return RetryableError(
             "X is having problems right now. The post will be tried again shortly.",
@@ -149,7 +160,7 @@ class MediaUploader:
         """Upload the image and attach its alt text; returns the media id.
 
         Raises:
-            RetryableError, NeedsReconnectError, RejectedError: as mapped from X's answer.
+            RetryableError, NeedsReconnectError, PausedError, RejectedError: as mapped from X's answer.
         """
         init = self._call(
             "POST",
