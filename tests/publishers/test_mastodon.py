@@ -19,7 +19,6 @@ from tests.publishers.test_mastodon_fakes import (
     VERIFY_URL,
     account,
     form,
-    instance,
     media,
     publisher,
     register_instance,
@@ -85,33 +84,10 @@ def test_publish_sends_instance_media_with_descriptions_then_a_public_status_wit
         assert call.request.req_kwargs["timeout"] == 7.0
 
 
-def test_before_mastodon_4_5_no_quote_policy_is_sent(rsps: responses.RequestsMock) -> None:
-    rsps.get(INSTANCE_URL, json=instance(api_version=2))
-    rsps.post(MEDIA_URL, json=media("m1"))
-    rsps.post(STATUSES_URL, json=status("114", "<p>x</p>", NOW))
-    publisher().publish(_post(count=1))
-    assert "quote_approval_policy" not in form(rsps.calls[-1].request)
-    assert rsps.calls[1].request.url == MEDIA_URL  # Mastodon.py was told the version: v2 media, no v1 lookup
 
 
-def test_the_instance_is_read_once_for_the_publishers_life(rsps: responses.RequestsMock) -> None:
-    _flow(rsps, count=1)
-    rsps.post(MEDIA_URL, json=media("m9"))
-    rsps.post(STATUSES_URL, json=status("115", "<p>x</p>", NOW))
-    sender = publisher()
-    sender.publish(_post(count=1))
-    sender.publish(_post(count=1))
-    assert [c.request.url for c in rsps.calls].count(INSTANCE_URL) == 1
 
 
-def test_limits_come_from_the_instance(rsps: responses.RequestsMock) -> None:
-    rsps.get(INSTANCE_URL, json=instance(max_characters=5000, image_size_limit=10_485_760, description_limit=1000))
-    limits = publisher().limits()
-    assert (limits.network, limits.max_text, limits.max_images) == ("Mastodon", 5000, 4)
-    assert (limits.max_image_bytes, limits.max_alt_text) == (10_485_760, 1000)
-    assert limits.replies_can_be_closed is False
-    # Every link counts as 23 characters, however long, and an emoji family as one.
-    assert limits.count_text("See https://example.org/" + "x" * 80 + " 👨‍👩‍👧") == 4 + 23 + 2
 
 
 def test_a_501_character_caption_on_a_500_limit_instance_is_refused_before_anything_is_sent(
@@ -153,6 +129,15 @@ def test_a_photo_that_never_finishes_processing_is_retried_later_without_posting
     with pytest.raises(RetryableError) as caught:
         publisher(sleep=slept.append).publish(_post(count=1))
     assert caught.value.outcome_unknown is False and sum(slept) <= MAX_PROCESSING_WAIT
+    assert all(c.request.url != STATUSES_URL for c in rsps.calls)
+
+
+def test_a_photo_the_server_cannot_process_is_rejected(rsps: responses.RequestsMock) -> None:
+    register_instance(rsps)
+    rsps.post(MEDIA_URL, status=202, json=media("m1", processed=False))
+    rsps.get(f"{BASE}/api/v1/media/m1", status=422, json={"error": "Error processing thumbnail for uploaded media"})
+    with pytest.raises(RejectedError):
+        publisher().publish(_post(count=1))
     assert all(c.request.url != STATUSES_URL for c in rsps.calls)
 
 
@@ -260,12 +245,21 @@ def test_check_connection_to_an_unreachable_server_is_retryable(rsps: responses.
     rsps.get(INSTANCE_URL, body=requests.exceptions.ConnectionError("name or service not known"))
     with pytest.raises(RetryableError) as caught:
         publisher().check_connection()
-    assert "Could not reach" in caught.value.user_message
+    assert "Could not reach https://mastodon.example. Check the server address" in caught.value.user_message
+
+
+def test_check_connection_to_something_else_says_to_check_the_address(rsps: responses.RequestsMock) -> None:
+    register_instance(rsps)
+    rsps.get(VERIFY_URL, status=404, body="<html>Not Found</html>")
+    with pytest.raises(RejectedError) as caught:
+        publisher().check_connection()
+    assert "did not answer like a Mastodon server" in caught.value.user_message
 
 
 def test_resending_within_the_idempotency_window_is_safe() -> None:
     sender = publisher()
     assert sender.resend_is_safe(ATTEMPT, now=ATTEMPT.started_at + timedelta(minutes=49))
+    assert not sender.resend_is_safe(ATTEMPT, now=ATTEMPT.started_at + timedelta(seconds=40))
     assert not sender.resend_is_safe(ATTEMPT, now=ATTEMPT.started_at + timedelta(minutes=61))
 
 

@@ -20,7 +20,9 @@ VERIFY_URL = f"{BASE}/api/v1/accounts/verify_credentials"
 ACCOUNT_STATUSES_URL = f"{BASE}/api/v1/accounts/1099/statuses"
 
 
-def instance(max_characters: int = 500, api_version: int | None = 7, **media: int) -> dict[str, Any]:
+def instance(
+    max_characters: int = 500, api_version: int | None = 7, version: str | None = None, **media: int
+) -> dict[str, Any]:
     """``/api/v2/instance`` of a Mastodon server (4.5 is API version 7)."""
     body: dict[str, Any] = {
         "domain": "mastodon.example",
@@ -36,6 +38,8 @@ def instance(max_characters: int = 500, api_version: int | None = 7, **media: in
         body["api_versions"] = {"mastodon": api_version}
         if api_version < 7:
             body["version"] = "4.3.2"
+    if version is not None:
+        body["version"] = version
     return body
 
 

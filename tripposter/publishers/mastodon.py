@@ -6,13 +6,15 @@
     POST /api/v1/statuses                 status, media_ids[], visibility=public, header Idempotency-Key
     GET  /api/v1/accounts/verify_credentials, /api/v1/accounts/{id}/statuses    (find_recent)
 
-Every status carries ``Idempotency-Key: <attempt id>``. Mastodon keeps the key for an hour after it
-creates the status: a re-send with the same key returns that status instead of making another. So
-``publish`` may simply be called again for the same attempt within ``RESEND_IS_SAFE_FOR`` of its
-start (``resend_is_safe``): the photos upload again (Mastodon deletes unused uploads by itself), and
-the status is either created once or handed back. ``find_recent`` cannot use the key: it has no
-photos, and a re-send that found no earlier status would create a text-only post. It reads the
-account's own statuses instead, matching text, photo count and time, never text alone.
+Every status carries ``Idempotency-Key: <attempt id>``. Mastodon checks the key before anything else
+and, once it has made the status, keeps the key for an hour: a re-send with the same key returns
+that status instead of making another, whatever photos it carries. So ``publish`` may be called again
+for the same attempt while ``resend_is_safe``: the photos upload again (Mastodon deletes unused
+uploads by itself) and the status is either made once or handed back. Not straight away: the key is
+stored only when the first request finishes, so a re-send that overtakes a slow first request could
+still post twice; hence ``RESEND_NOT_BEFORE``. ``find_recent`` cannot use the key: it has no photos,
+and a re-send that found no earlier status would make a post without them. It reads the account's
+own statuses instead, matching text, photo count and time, never text alone.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 import requests
 from mastodon import Mastodon
-from mastodon.errors import MastodonError, MastodonNotFoundError, MastodonVersionError
+from mastodon.errors import MastodonError, MastodonNotFoundError, MastodonUnauthorizedError, MastodonVersionError
 
 from tripposter.publishers.base import (
     AmbiguousError,
@@ -34,14 +36,14 @@ from tripposter.publishers.base import (
     NetworkLimits,
     Post,
     Published,
+    RejectedError,
     RetryableError,
     check_limits,
 )
 from tripposter.publishers.mastodon_api import (
-    comparable,
+    candidates,
     error_for,
     limits_from_instance,
-    plain_text,
     retry_time,
     supports_quote_policy,
 )
@@ -56,6 +58,8 @@ RECENT_POSTS_TO_CHECK = 40  # Mastodon's largest page
 CLOCK_SKEW = timedelta(seconds=5)
 # Mastodon forgets an Idempotency-Key an hour after the status; keep a margin for clock skew.
 RESEND_IS_SAFE_FOR = timedelta(minutes=50)
+# ...and stores it only when the first request finishes: give a slow first request time to end.
+RESEND_NOT_BEFORE = timedelta(minutes=2)
 AMBIGUOUS = (
     "More than one post on the school's Mastodon account could be this one (they share the same text "
     "and photo count), so the app cannot tell which. Check the account by hand."
@@ -179,16 +183,29 @@ class MastodonPublisher:
         return str(media["id"])
 
     def resend_is_safe(self, attempt: Attempt, now: datetime | None = None) -> bool:
-        """True while Mastodon still holds this attempt's Idempotency-Key: ``publish`` again cannot double post."""
-        return (now or datetime.now(UTC)) - attempt.started_at < RESEND_IS_SAFE_FOR
+        """True while Mastodon surely holds this attempt's Idempotency-Key: ``publish`` again cannot double post."""
+        age = (now or datetime.now(UTC)) - attempt.started_at
+        return RESEND_NOT_BEFORE <= age < RESEND_IS_SAFE_FOR
 
     def check_connection(self) -> str:
         """The connected account as ``@name@instance``, or an error saying what to fix.
 
         Raises:
-            NeedsReconnectError, RetryableError: the token was refused or the server could not be reached.
+            NeedsReconnectError: the token was refused or lacks a permission.
+            RetryableError: the server could not be reached. RejectedError: it is not a Mastodon server.
         """
-        account = self._verified_account()
+        try:
+            account = self._verified_account()
+        except RetryableError as exc:
+            raise RetryableError(
+                f"Could not reach {self.api_base_url}. Check the server address (for example "
+                "https://mastodon.social) and try again in a minute.", retry_at=exc.retry_at
+            ) from exc
+        except RejectedError as exc:
+            raise RejectedError(
+                f"{self.api_base_url} did not answer like a Mastodon server. Check the server address: "
+                "it is the start of the address of the school's profile page."
+            ) from exc
         acct = str(account.get("acct") or account.get("username") or "")
         domain = str((self._read_instance().get("domain") or "")) or self.api_base_url.split("://")[-1]
         return f"@{acct}" if "@" in acct else f"@{acct}@{domain}"
@@ -217,13 +234,13 @@ class MastodonPublisher:
             )
         except MastodonError as exc:
             error = error_for(exc, may_have_posted=False, retry_at=retry_time(self.client))
-            if isinstance(error, RetryableError):
+            if isinstance(error, RetryableError) or isinstance(exc, MastodonUnauthorizedError):
                 raise error from exc
             raise CannotTellError(
                 "The app could not read the school's Mastodon posts back, so it cannot tell whether the "
                 "post went out. Check the account by hand; a new access token with read:statuses fixes this."
             ) from exc
-        fits, maybe = _candidates(statuses, text, attempt)
+        fits, maybe = candidates(statuses, text, attempt, CLOCK_SKEW)
         log.info("Mastodon: %d recent statuses read, %d fit the attempt, %d within the clock skew",
                  len(statuses), len(fits), len(maybe))
         if len(fits) == 1 and not maybe:
@@ -237,22 +254,3 @@ class MastodonPublisher:
             )
         return None
 
-
-def _candidates(
-    statuses: list[Any], text: str, attempt: Attempt
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Statuses surely made after the attempt started, and those within the clock skew before it."""
-    wanted, fits, maybe = comparable(text), [], []
-    for status in statuses:
-        status_id = str(status.get("id") or "")
-        created = status.get("created_at")
-        if not status_id or status_id in attempt.known_ids or not isinstance(created, datetime):
-            continue
-        created = created if created.tzinfo else created.replace(tzinfo=UTC)
-        if len(status.get("media_attachments") or []) != attempt.media_count:
-            continue
-        if created < attempt.started_at - CLOCK_SKEW or comparable(plain_text(str(status.get("content") or ""))) != wanted:
-            continue
-        found = (status_id, str(status.get("url") or status.get("uri") or ""))
-        (fits if created >= attempt.started_at else maybe).append(found)
-    return fits, maybe

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
@@ -26,6 +26,7 @@ from mastodon.errors import (
 )
 
 from tripposter.publishers.base import (
+    Attempt,
     InvalidPostError,
     NeedsReconnectError,
     NetworkLimits,
@@ -193,3 +194,31 @@ def comparable(text: str) -> str:
     (Mastodon shows ``@name@server`` as ``@name``), entities unescaped, spaces folded."""
     text = _REMOTE_MENTION.sub(r"@\1", _URL.sub(" ", html.unescape(text)))
     return " ".join(text.split())
+
+
+def candidates(
+    statuses: list[Any], text: str, attempt: Attempt, skew: timedelta
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Statuses surely made after the attempt started, and those within the clock skew before it."""
+    wanted = comparable(text)
+    fits: list[tuple[str, str]] = []
+    maybe: list[tuple[str, str]] = []
+    for status in statuses:
+        status_id = str(status.get("id") or "")
+        if not status_id or status_id in attempt.known_ids:
+            continue
+        if len(status.get("media_attachments") or []) != attempt.media_count:
+            continue
+        if comparable(plain_text(str(status.get("content") or ""))) != wanted:
+            continue
+        found = (status_id, str(status.get("url") or status.get("uri") or ""))
+        created = status.get("created_at")
+        if not isinstance(created, datetime):
+            maybe.append(found)  # no readable time: it could be the attempt's, so a person decides
+            continue
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
+        if created >= attempt.started_at:
+            fits.append(found)
+        elif created >= attempt.started_at - skew:
+            maybe.append(found)
+    return fits, maybe
