@@ -38,9 +38,14 @@ def _attempt(media: int = 1, known: frozenset[str] = frozenset()) -> Attempt:
 
 
 def _timeline(rsps: responses.RequestsMock, *statuses: dict[str, object]) -> None:
+    _reading(rsps, json=list(statuses))
+
+
+def _reading(rsps: responses.RequestsMock, **answer: object) -> None:
+    """The account is verified; reading its statuses gets ``answer``."""
     register_instance(rsps)
     rsps.get(VERIFY_URL, json=account())
-    rsps.get(ACCOUNT_STATUSES_URL, json=list(statuses))
+    rsps.get(ACCOUNT_STATUSES_URL, **answer)
 
 
 def test_the_attempts_own_status_is_found_and_the_query_starts_at_the_attempt(
@@ -117,18 +122,14 @@ def test_a_full_page_without_the_attempt_cannot_tell(rsps: responses.RequestsMoc
 
 
 def test_statuses_that_cannot_be_read_cannot_tell(rsps: responses.RequestsMock) -> None:
-    register_instance(rsps)
-    rsps.get(VERIFY_URL, json=account())
-    rsps.get(ACCOUNT_STATUSES_URL, status=403, json={"error": "This action is outside the authorized scopes"})
+    _reading(rsps, status=403, json={"error": "This action is outside the authorized scopes"})
     with pytest.raises(CannotTellError) as caught:
         publisher().find_recent(TEXT, _attempt())
     assert not isinstance(caught.value, AmbiguousError) and "read:statuses" in caught.value.user_message
 
 
 def test_a_server_error_while_reading_is_retryable(rsps: responses.RequestsMock) -> None:
-    register_instance(rsps)
-    rsps.get(VERIFY_URL, json=account())
-    rsps.get(ACCOUNT_STATUSES_URL, status=503, body="busy")
+    _reading(rsps, status=503, body="busy")
     with pytest.raises(RetryableError) as caught:
         publisher().find_recent(TEXT, _attempt())
     assert caught.value.outcome_unknown is False
@@ -142,8 +143,6 @@ def test_a_refused_token_while_reconciling_needs_reconnecting(rsps: responses.Re
 
 
 def test_a_token_revoked_before_reading_the_statuses_needs_reconnecting(rsps: responses.RequestsMock) -> None:
-    register_instance(rsps)
-    rsps.get(VERIFY_URL, json=account())
-    rsps.get(ACCOUNT_STATUSES_URL, status=401, json={"error": "The access token was revoked"})
+    _reading(rsps, status=401, json={"error": "The access token was revoked"})
     with pytest.raises(NeedsReconnectError):
         publisher().find_recent(TEXT, _attempt())
