@@ -5,7 +5,7 @@ never logs in per post. The session string (atproto's ``export_session_string``)
 caller through ``on_session`` whenever it changes, and the next publisher starts from it. atproto
 renews the access token itself (``refreshSession``) when it is within 15 minutes of expiring; this
 module logs in with the app password only when there is no session, it cannot be read, its refresh
-token has expired, or Bluesky refuses it, and then at most once per call.
+token has expired, or Bluesky refuses it, and not again within ``RELOGIN_GAP`` of its last login.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import httpx
 from atproto_client import Client
 from atproto_client.client.session import Session, SessionEvent
 from atproto_client.exceptions import (
-    InvokeTimeoutError,
     LoginRequiredError,
     RateLimitExceededError,
     RequestErrorBase,
@@ -39,6 +38,9 @@ from tripposter.publishers.base import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 30.0  # seconds for each HTTP call; the job queue retries on timeouts
+# A session refused within this long of logging in is not logged in again: the password or account
+# is the problem, and logins are scarce (30 per 5 minutes, 300 a day).
+RELOGIN_GAP = timedelta(minutes=5)
 LIBRARY_ERRORS = (AtProtocolError, httpx.HTTPError)  # everything atproto or its transport raises
 _TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"})
 PASSWORD_REFUSED = (
@@ -75,7 +77,7 @@ def error_for(exc: BaseException, *, may_have_posted: bool = False) -> PublishEr
     """Turn a failed atproto call into the typed error the job queue acts on (plain English)."""
     status, name = error_details(exc)
     if status is None:
-        cause = exc.__cause__ if isinstance(exc, InvokeTimeoutError) else exc
+        cause = exc.__cause__ if isinstance(exc, RequestErrorBase) else exc  # atproto wraps httpx's
         never_sent = isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout))
         return RetryableError(
             "Could not reach Bluesky. The post will be tried again shortly.",
@@ -142,6 +144,7 @@ class BlueskySession:
         self._saved = session
         self._on_session = on_session
         self._ready = False
+        self._logged_in_at: datetime | None = None
         self.client = Client(base_url=base_url, request=Request(timeout=httpx.Timeout(timeout)))
         self.client.on_session_change(self._changed)
 
@@ -167,7 +170,7 @@ class BlueskySession:
         try:
             return action(self.client)
         except LIBRARY_ERRORS as exc:
-            if not is_token_refused(exc):
+            if not is_token_refused(exc) or self._just_logged_in():
                 raise
             log.info("Bluesky refused the saved session (%s); logging in again", error_details(exc)[1] or "401")
         self.login()
@@ -192,6 +195,10 @@ class BlueskySession:
                 raise NeedsReconnectError(PASSWORD_REFUSED) from exc
             raise error_for(exc) from exc
         self._ready = True
+        self._logged_in_at = datetime.now(UTC)
+
+    def _just_logged_in(self) -> bool:
+        return self._logged_in_at is not None and datetime.now(UTC) - self._logged_in_at < RELOGIN_GAP
 
     def _ensure(self) -> None:
         if self._ready:
