@@ -16,6 +16,7 @@ import pytest
 from tests.publishers.conftest import make_jpeg
 from tests.publishers.test_bluesky_pds import (  # noqa: F401 - pds is a fixture
     DID,
+    EMAIL,
     HANDLE,
     HOST,
     LOST,
@@ -213,3 +214,8 @@ def test_check_connection_names_the_account_and_reuses_the_session(pds: FakePDS)
     assert publisher([], session=saved_session).check_connection() == f"Oakfield Primary School (@{HANDLE})"
     assert pds.calls["com.atproto.server.createSession"] == 0
     assert pds.requests("app.bsky.actor.getProfile")[0].url.params["actor"] == DID
+
+
+def test_signed_in_by_email_the_link_still_uses_the_accounts_handle(pds: FakePDS) -> None:
+    by_email = BlueskyPublisher(EMAIL, PASSWORD, session=None, on_session=lambda _: None, base_url=HOST)
+    assert by_email.publish(make_post(1)).url == f"https://bsky.app/profile/{HANDLE}/post/{RKEY}"

@@ -22,6 +22,7 @@ HOST = "https://bsky.social"
 XRPC = f"{HOST}/xrpc"
 HANDLE = "oakfield.bsky.social"
 DID = "did:plc:oakfield2026school"
+EMAIL = "office@oakfield.sch.uk"  # Bluesky also accepts the account's email address at sign-in
 PASSWORD = "abcd-efgh-ijkl-mnop"
 BLOB_CID = "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy"
 RECORD_CID = "bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm"
@@ -127,7 +128,7 @@ class FakePDS:
 
     def _create_session(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        if body.get("identifier") != HANDLE or body.get("password") != PASSWORD:
+        if body.get("identifier") not in (HANDLE, EMAIL) or body.get("password") != PASSWORD:
             return _error(401, "AuthenticationRequired", "Invalid identifier or password")
         return httpx.Response(200, json={**self._new_tokens(), "active": True})
 

@@ -130,7 +130,6 @@ class BlueskyPublisher:
             )
         except LIBRARY_ERRORS as exc:
             raise error_for(exc) from exc
-        self.handle = profile.handle
         name = (profile.display_name or "").strip()
         return f"{name} (@{profile.handle})" if name else f"@{profile.handle}"
 
@@ -184,7 +183,7 @@ class BlueskyPublisher:
         )
 
     def _published(self, rkey: str) -> Published:
-        return Published(remote_id=at_uri(self._session.did, POST, rkey), url=web_url(self.handle, rkey))
+        return Published(remote_id=at_uri(self._session.did, POST, rkey), url=web_url(self._session.account_handle, rkey))
 
 
 def _apply_writes(

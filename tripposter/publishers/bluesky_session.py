@@ -159,6 +159,12 @@ class BlueskySession:
             raise LoginRequiredError
         return session.did
 
+    @property
+    def account_handle(self) -> str:
+        """The account's current handle as Bluesky reports it (the school may have signed in by email)."""
+        session = self.client._session
+        return session.handle if session is not None else self.handle
+
     def call(self, action: Callable[[Client], T]) -> T:
         """Run ``action`` signed in; if Bluesky refuses the session, log in once and run it again.
 
