@@ -18,6 +18,7 @@ from tests.publishers.test_bluesky_pds import (  # noqa: F401 - pds is a fixture
     DID,
     EMAIL,
     HANDLE,
+    ACCOUNT_HOST,
     HOST,
     LOST,
     PASSWORD,
@@ -177,7 +178,18 @@ def test_find_recent_reads_the_attempts_record_key_exactly(pds: FakePDS) -> None
     assert one.find_recent(CAPTION, Attempt("9" * 32, STARTED + timedelta(seconds=1), 2)) is None
 
 
-def test_a_resend_after_an_unknown_outcome_makes_no_second_post(pds: FakePDS) -> None:
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        None,  # bsky.social today: a 500 InternalServerError
+        httpx.Response(400, json={"error": "RecordAlreadyExists", "message": "Record already exists"}),
+        httpx.Response(409, json={"error": "RecordAlreadyExists", "message": "Record already exists"}),
+    ],
+    ids=["500", "400-named", "409"],
+)
+def test_a_resend_after_an_unknown_outcome_makes_no_second_post(pds: FakePDS, refusal: httpx.Response | None) -> None:
+    if refusal is not None:  # how newer or other servers refuse a record key that is taken
+        pds.duplicate_refusal = refusal
     one = publisher([])
     post = make_post(2)
     pds.fail("com.atproto.repo.applyWrites", LOST)  # the commit is made; its answer never arrives
@@ -186,7 +198,7 @@ def test_a_resend_after_an_unknown_outcome_makes_no_second_post(pds: FakePDS) ->
         one.publish(post)
     assert unknown.value.outcome_unknown is True
 
-    again = one.publish(post)  # the same attempt sent again: the server refuses the key (a 500)
+    again = one.publish(post)  # the same attempt sent again: the server refuses the key
 
     assert again.remote_id == f"at://{DID}/app.bsky.feed.post/{RKEY}"
     assert [key for key in pds.records if key[0] == "app.bsky.feed.post"] == [("app.bsky.feed.post", RKEY)]
@@ -219,3 +231,15 @@ def test_check_connection_names_the_account_and_reuses_the_session(pds: FakePDS)
 def test_signed_in_by_email_the_link_still_uses_the_accounts_handle(pds: FakePDS) -> None:
     by_email = BlueskyPublisher(EMAIL, PASSWORD, session=None, on_session=lambda _: None, base_url=HOST)
     assert by_email.publish(make_post(1)).url == f"https://bsky.app/profile/{HANDLE}/post/{RKEY}"
+
+
+def test_after_login_calls_go_to_the_accounts_own_server_and_the_saved_session_remembers_it(pds: FakePDS) -> None:
+    pds.did_doc_host = ACCOUNT_HOST
+    saved: list[str] = []
+    publisher(saved).publish(make_post(1, Attempt("6" * 32, STARTED, 1)))
+    assert [str(c.request.url.host) for c in pds.router.calls] == ["bsky.social"] + ["morel.us-east.host.bsky.network"] * 2
+    assert saved[0].endswith(f":::{ACCOUNT_HOST}")
+
+    pds.router.calls.clear()
+    publisher([], session=saved[0]).publish(make_post(1, Attempt("7" * 32, STARTED, 1)))
+    assert {str(c.request.url.host) for c in pds.router.calls} == {"morel.us-east.host.bsky.network"}

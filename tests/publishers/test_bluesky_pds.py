@@ -20,6 +20,7 @@ import respx
 
 HOST = "https://bsky.social"
 XRPC = f"{HOST}/xrpc"
+ACCOUNT_HOST = "https://morel.us-east.host.bsky.network"  # where a bsky.social account actually lives
 HANDLE = "oakfield.bsky.social"
 DID = "did:plc:oakfield2026school"
 EMAIL = "office@oakfield.sch.uk"  # Bluesky also accepts the account's email address at sign-in
@@ -63,6 +64,12 @@ class FakePDS:
         self.valid_access: set[str] = set()
         self.valid_refresh: set[str] = set()
         self._serial = 0
+        self.did_doc_host: str | None = None  # set: createSession names this host as the account's PDS
+        self.duplicate_refusal = _error(500, "InternalServerError", "Internal Server Error")  # bsky.social today
+        for host in (HOST, ACCOUNT_HOST):
+            self._route(router, f"{host}/xrpc")
+
+    def _route(self, router: respx.MockRouter, xrpc: str) -> None:
         for nsid, handler in {
             "com.atproto.server.createSession": self._create_session,
             "com.atproto.server.refreshSession": self._refresh_session,
@@ -70,12 +77,12 @@ class FakePDS:
             "com.atproto.repo.applyWrites": self._apply_writes,
             "com.atproto.repo.putRecord": self._put_record,
         }.items():
-            router.post(f"{XRPC}/{nsid}").mock(side_effect=self._wrap(nsid, handler))
+            router.post(f"{xrpc}/{nsid}").mock(side_effect=self._wrap(nsid, handler))
         for nsid, handler in {
             "com.atproto.repo.getRecord": self._get_record,
             "app.bsky.actor.getProfile": self._get_profile,
         }.items():
-            router.get(f"{XRPC}/{nsid}").mock(side_effect=self._wrap(nsid, handler))
+            router.get(f"{xrpc}/{nsid}").mock(side_effect=self._wrap(nsid, handler))
 
     def accept(self, session: str) -> None:
         """Make a saved session string one this server issued."""
@@ -130,7 +137,16 @@ class FakePDS:
         body = json.loads(request.content)
         if body.get("identifier") not in (HANDLE, EMAIL) or body.get("password") != PASSWORD:
             return _error(401, "AuthenticationRequired", "Invalid identifier or password")
-        return httpx.Response(200, json={**self._new_tokens(), "active": True})
+        answer: dict[str, object] = {**self._new_tokens(), "active": True}
+        if self.did_doc_host:
+            answer["didDoc"] = {
+                "@context": ["https://www.w3.org/ns/did/v1"],
+                "id": DID,
+                "alsoKnownAs": [f"at://{HANDLE}"],
+                "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+                             "serviceEndpoint": self.did_doc_host}],
+            }
+        return httpx.Response(200, json=answer)
 
     def _refresh_session(self, request: httpx.Request) -> httpx.Response:
         if self._bearer(request) not in self.valid_refresh:
@@ -151,7 +167,7 @@ class FakePDS:
             return refused
         writes = json.loads(request.content)["writes"]
         if any((w["collection"], w["rkey"]) in self.records for w in writes):
-            return _error(500, "InternalServerError", "Internal Server Error")  # as bsky.social answers
+            return self.duplicate_refusal
         results = []
         for write in writes:
             self.records[(write["collection"], write["rkey"])] = write["value"]
