@@ -30,7 +30,8 @@ from tripposter.services.deletion_log import (
     LogNotReadyError,
     NotTripStaffError,
 )
-from tripposter.services.deletion_report import latin1, safe_cell
+from tripposter.services.deletion_report import latin1
+from tripposter.services.spreadsheet import safe_cell
 from tripposter.services.errors import ValidationError
 
 POST_URL = "https://x.com/ourschool/status/1790000000000000001"

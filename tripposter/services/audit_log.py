@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from ..models import AuditEvent, Trip, User
 from . import audit
 from .audit_catalogue import CATEGORIES, describe, detail_text
-from .deletion_report import safe_cell
 from .errors import ValidationError
+from .spreadsheet import safe_cell
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 500

@@ -15,10 +15,9 @@ from fpdf.enums import XPos, YPos
 from .deletion_rows import LogRow, TripDeletionLog
 from .deletion_snapshot import Frozen, thaw
 from .deletion_staff import ATTESTATION, Attestation
+from .spreadsheet import safe_cell
 
 COLUMNS = ("Photo", "Received", "SHA-256 of received bytes", "Fate", "Post link", "Destroyed", "Verified", "Copies")
-# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Typographic characters the PDF core fonts lack, written the way a typist would.
 _PLAIN = str.maketrans({
     "\u2014": "-", "\u2013": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2026": "...",
@@ -31,11 +30,6 @@ _WIDTHS = (17, 28, 93, 44, 37, 34, 12, 12)
 
 def filename(log: TripDeletionLog, extension: str) -> str:
     return f"trip-{log.trip.id}-deletion-log.{extension}"
-
-
-def safe_cell(value: str) -> str:
-    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def destroyed_text(log: TripDeletionLog, row: LogRow) -> str:

@@ -1,4 +1,4 @@
-"""The name guard at each place words leave the school: hashtags when saved, posts when published.
+"""The name guard once more just before publishing (hashtags are checked when saved: ``school.hashtags``).
 
 ``recheck_before_publish`` runs the guard once more, with consent and school settings as they
 are now, over everything the publisher will send: the post's text, each photo's alt text and the
@@ -8,7 +8,6 @@ teacher, and the post's ``error`` (which the phone shows) says why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -23,18 +22,6 @@ from .rules import pupil_consents, roster_names
 from .school import get_school
 
 HELD = "held"
-
-
-def hashtag_problems(session: Session, tags: Iterable[str], whose: str) -> list[Problem]:
-    """Names in hashtags being saved; ``whose`` is "trip" or "school". A hashtag goes on every post."""
-    fields = [OutgoingText(f"The {whose} hashtag {tag}", tag, every_post=True) for tag in tags]
-    return list(guard(fields, roster_names(session, get_school(session)), first_names_allowed=False).problems)
-
-
-def hashtag_error(session: Session, tags: Iterable[str], whose: str) -> str | None:
-    """One sentence for the form, or None when no hashtag names anyone."""
-    problems = hashtag_problems(session, tags, whose)
-    return " ".join(p.message for p in problems) or None
 
 
 def recheck_before_publish(session: Session, post: Post) -> list[Problem]:

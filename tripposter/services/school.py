@@ -134,6 +134,6 @@ def school_today(session: Session, now: datetime | None = None) -> date:
 
 def _named_hashtags(session: Session, tags: list[str]) -> str | None:
     """The name guard over the school's hashtags (they go out on every post)."""
-    from .name_checks import hashtag_error  # name_checks reads the school's settings through this module
+    from .hashtags import hashtag_error  # hashtags reads the school's settings through this module
 
     return hashtag_error(session, [t if t.startswith("#") else "#" + t for t in tags], "school")

@@ -183,7 +183,7 @@ def _check_hashtags(text: str, errors: dict[str, str]) -> list[str]:
 
 def _named_hashtags(session: Session, tags: list[str]) -> str | None:
     """The name guard over the trip's hashtags (they go out on every post of the trip)."""
-    from .name_checks import hashtag_error  # name_checks needs the school's settings, which import this module
+    from .hashtags import hashtag_error  # hashtags needs the school's settings, which import this module
 
     return hashtag_error(session, tags, "trip")
 
