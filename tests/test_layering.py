@@ -137,7 +137,7 @@ def test_no_cycles_between_top_level_units() -> None:
 @pytest.mark.parametrize(
     ("source", "code", "caught"),
     [
-        ("runtime.py", "from .services.x_account import publisher_for\n", ["runtime -> services"]),
+        ("runtime.py", "from .services.networks.x_account import publisher_for\n", ["runtime -> services"]),
         ("web/app.py", "def f():\n    from ..cli import register_commands\n", ["web -> cli"]),
         ("pipeline/x.py", "from tripposter.publishers import base\n", ["pipeline -> publishers"]),
         ("newthing.py", "from . import config\n", ["newthing -> config"]),

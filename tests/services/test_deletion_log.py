@@ -24,13 +24,9 @@ from tripposter.models import (
     Trip,
     User,
 )
-from tripposter.services import deletion_log
-from tripposter.services.deletion_log import (
-    LogClosedError,
-    LogNotReadyError,
-    NotTripStaffError,
-)
-from tripposter.services.deletion_report import latin1
+from tripposter.services.deletion import log as deletion_log
+from tripposter.services.deletion.log import LogClosedError, LogNotReadyError, NotTripStaffError
+from tripposter.services.deletion.report import latin1
 from tripposter.services.spreadsheet import safe_cell
 from tripposter.services.errors import ValidationError
 

@@ -17,9 +17,9 @@ from tests.twostep import code, enrol
 from tripposter.config import Settings
 from tripposter.models import AuditEvent, Role, SchoolSettings, User
 from tripposter.runtime import Runtime
-from tripposter.services import two_factor
+from tripposter.services.people import two_factor
 from tripposter.services.errors import ValidationError
-from tripposter.services.school import get_school
+from tripposter.services.school.settings import get_school
 from tripposter.web.database import session_factory
 
 

@@ -17,13 +17,9 @@ from werkzeug.wrappers import Response
 
 from ..config import Settings
 from ..models import Role, utcnow
-from ..services import x_account
+from ..services.networks import x_account
 from ..services.errors import ServiceError
-from ..services.x_account_connect import (
-    begin_connect,
-    complete_connect,
-    connect_problem,
-)
+from ..services.networks.x_account_connect import begin_connect, complete_connect, connect_problem
 from .access import roles
 from .database import db_session
 from .forms.account import ReplySettingsForm

@@ -18,12 +18,12 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from ..models import PostState, Role
-from ..services import photo_review, photos, posts
+from ..services.posting import photo_review, photos, posts
 from ..services.errors import NotFoundError, ServiceError
-from ..services.rules import photo_consent
-from ..services.school import get_school, school_today
-from ..services.trip_grace import has_ended, photos_until
-from ..services.trips import visible_trips
+from ..services.school.rules import photo_consent
+from ..services.school.settings import get_school, school_today
+from ..services.posting.trip_grace import has_ended, photos_until
+from ..services.school.trips import visible_trips
 from .access import roles, signed_in
 from .api_io import (
     alt_texts,

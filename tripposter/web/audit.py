@@ -9,10 +9,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..models import Role
-from ..services import audit_log
-from ..services.audit_log import AuditFilter
+from ..services.audit import log as audit_log
+from ..services.audit.log import AuditFilter
 from ..services.errors import ValidationError
-from ..services.school import get_school
+from ..services.school.settings import get_school
 from .access import roles
 from .database import db_session, runtime
 from .forms.audit import AuditFilterForm

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from ..config import Settings
 from ..models import User
-from ..services import accounts, two_factor
+from ..services.people import accounts, two_factor
 from ..services.errors import ServiceError, ValidationError
 from . import signin, throttle
 from .access import public, signed_in

@@ -7,7 +7,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..models import Role, Trip
-from ..services import deletion_log, deletion_report, trips
+from ..services.deletion import log as deletion_log, report as deletion_report
+from ..services.school import trips
 from ..services.errors import NotFoundError, ServiceError, ValidationError
 from .access import roles
 from .database import db_session

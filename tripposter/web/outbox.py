@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, render_template, send_file
 from werkzeug.wrappers import Response
 
 from ..publishers.outbox import OutboxNotFoundError, OutboxPublisher
-from ..services.school import get_school
+from ..services.school.settings import get_school
 from .access import signed_in
 from .database import db_session
 

@@ -22,7 +22,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..models import Photo, PhotoState, PostState, Role, Trip
-from ..services import photo_review, photos, posts, recovery
+from ..services.posting import photo_review, photos, posts, recovery
 from ..services.errors import NotFoundError, ServiceError
 from . import post_views as views
 from .access import roles

@@ -7,8 +7,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..models import Pupil, Role
-from ..services import roster
-from ..services.roster import RosterImportError
+from ..services.school import roster
+from ..services.school.roster import RosterImportError
 from .access import roles
 from .database import db_session
 from .forms.office import (

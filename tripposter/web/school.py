@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from ..models import WEEKDAYS, Role
 from ..services.errors import ValidationError
-from ..services.school import SchoolInput, get_school, timezone_choices, update_school
+from ..services.school.settings import SchoolInput, get_school, timezone_choices, update_school
 from .access import roles
 from .database import db_session
 from .forms.admin import DAY_NAMES, SchoolForm, school_form_class

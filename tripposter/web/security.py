@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 
 from ..config import Settings
 from ..models import UserSession
-from ..services import passkeys, sessions, two_factor
+from ..services.people import passkeys, sessions, two_factor
 from ..services.errors import ServiceError
-from ..services.school import get_school
+from ..services.school.settings import get_school
 from . import signin
 from .access import signed_in
 from .database import db_session, runtime

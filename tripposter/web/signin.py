@@ -19,8 +19,8 @@ from werkzeug.wrappers import Response
 
 from ..config import Settings
 from ..models import User, UserSession
-from ..services import sessions, two_factor
-from ..services.school import get_school
+from ..services.people import sessions, two_factor
+from ..services.school.settings import get_school
 from .access import PUBLIC, access_of
 from .database import db_session, runtime
 from .errors import wants_json

@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from ..config import Settings
-from ..services import passkeys, sessions
+from ..services.people import passkeys, sessions
 from ..services.errors import ServiceError
 from . import auth, signin, throttle
 from .access import public, signed_in

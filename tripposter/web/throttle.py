@@ -15,8 +15,9 @@ from flask import current_app, g, request
 from werkzeug.wrappers import Response
 
 from ..config import Settings
-from ..services import accounts, audit
-from ..services.backoff import Backoff, in_words
+from ..services.people import accounts
+from ..services.audit import events as audit
+from ..services.people.backoff import Backoff, in_words
 from . import signin
 from .database import db_session
 from .extensions import limiter

@@ -8,9 +8,9 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..models import Role, Trip
-from ..services import roster, trips
+from ..services.school import roster, trips
 from ..services.errors import NotFoundError, ValidationError
-from ..services.school import school_today
+from ..services.school.settings import school_today
 from .access import roles
 from .database import db_session, runtime
 from .forms.office import TripForm

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..models import Role, User
-from ..services import accounts, sessions, two_factor
+from ..services.people import accounts, sessions, two_factor
 from ..services.errors import ServiceError, ValidationError
 from . import signin
 from .access import roles
