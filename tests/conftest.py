@@ -23,7 +23,7 @@ from tripposter.config import Settings
 from tripposter.db import upgrade
 from tripposter.models import Pupil, Role, Trip, User
 from tripposter.services.people.accounts import create_user
-from tripposter.web.database import session_factory
+from tripposter.web.core.database import session_factory
 
 pytest_plugins = ["tests.lifecycle"]
 

@@ -56,7 +56,7 @@ def register_commands(app: Flask) -> None:
 
 def session_factory() -> sessionmaker[Session]:
     """The app's sessionmaker (imported here, so only the commands that use the database load it)."""
-    from .web.database import session_factory as app_sessions
+    from .web.core.database import session_factory as app_sessions
 
     return app_sessions()
 

@@ -31,7 +31,7 @@ from tests.web.probe import LiveServer, files_under, live_server, multipart, ope
 from tripposter import create_app
 from tripposter.runtime import Runtime
 from tripposter.services.deletion.retention import sweep_expired
-from tripposter.web.database import session_factory
+from tripposter.web.core.database import session_factory
 
 CASES = every_case()
 ALERT = re.compile(r'<(p|div)[^>]*class="(?:flash error|error)[^"]*"[^>]*>(.*?)</\1>', re.S)

@@ -20,7 +20,7 @@ from tripposter.runtime import Runtime
 from tripposter.services.people import two_factor
 from tripposter.services.errors import ValidationError
 from tripposter.services.school.settings import get_school
-from tripposter.web.database import session_factory
+from tripposter.web.core.database import session_factory
 
 
 def password_step(client: FlaskClient, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]

@@ -11,8 +11,8 @@ from ..services.posting.recovery import unknown_posts
 from ..services.school.settings import school_today
 from ..services.school.trips import visible_trips
 from ..services.networks.x_account import get_account
-from .access import signed_in
-from .database import db_session, runtime
+from .core.access import signed_in
+from .core.database import db_session, runtime
 
 bp = Blueprint("home", __name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..config import Settings
-from ..db import make_engine, make_sessionmaker
-from ..jobs import Queue
-from ..runtime import Runtime
+from ...config import Settings
+from ...db import make_engine, make_sessionmaker
+from ...jobs import Queue
+from ...runtime import Runtime
 
 _KEY = "tripposter.sessionmaker"
 

@@ -14,7 +14,7 @@ from typing import IO, Any
 from flask import Request, current_app, request
 from werkzeug.exceptions import BadRequest
 
-from ..spool_stream import IncomingFile
+from ...spool_stream import IncomingFile
 
 # One photo per request. A cap also stops a body of a thousand tiny file parts from holding a
 # thousand open files at once.

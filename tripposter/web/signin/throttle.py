@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from flask import current_app, g, request
 from werkzeug.wrappers import Response
 
-from ..config import Settings
-from ..services.people import accounts
-from ..services.audit import events as audit
-from ..services.people.backoff import Backoff, in_words
-from . import signin
-from .database import db_session
-from .extensions import limiter
+from ...config import Settings
+from ...services.people import accounts
+from ...services.audit import events as audit
+from ...services.people.backoff import Backoff, in_words
+from . import sessions as signin
+from ..core.database import db_session
+from ..core.extensions import limiter
 
 ADDRESS_THROTTLED = (
     "Too many failed sign-ins from this network. Wait a few minutes, then try again. "

@@ -17,13 +17,13 @@ from flask import abort, current_app, flash, g, redirect, request, session, url_
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..config import Settings
-from ..models import User, UserSession
-from ..services.people import sessions, two_factor
-from ..services.school.settings import get_school
-from .access import PUBLIC, access_of
-from .database import db_session, runtime
-from .errors import wants_json
+from ...config import Settings
+from ...models import User, UserSession
+from ...services.people import sessions, two_factor
+from ...services.school.settings import get_school
+from ..core.access import PUBLIC, access_of
+from ..core.database import db_session, runtime
+from ..core.errors import wants_json
 
 TOKEN, NONCE, PENDING = "sid", "nonce", "pending_2fa"
 # The code step must follow the password within this time.

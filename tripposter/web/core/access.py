@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-from ..models import Role
+from ...models import Role
 from .errors import wants_json
 from .extensions import login_manager
 

@@ -6,18 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..models import Pupil, Role
-from ..services.school import roster
-from ..services.school.roster import RosterImportError
-from .access import roles
-from .database import db_session
-from .forms.office import (
-    ConfirmImportForm,
-    ConsentForm,
-    ImportForm,
-    consent_choice,
-    consent_value,
-)
+from ...models import Pupil, Role
+from ...services.school import roster
+from ...services.school.roster import RosterImportError
+from ..core.access import roles
+from ..core.database import db_session
+from ..forms.office import ConfirmImportForm, ConsentForm, ImportForm, consent_choice, consent_value
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 

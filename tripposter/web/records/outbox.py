@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, render_template, send_file
 from werkzeug.wrappers import Response
 
-from ..publishers.outbox import OutboxNotFoundError, OutboxPublisher
-from ..services.school.settings import get_school
-from .access import signed_in
-from .database import db_session
+from ...publishers.outbox import OutboxNotFoundError, OutboxPublisher
+from ...services.school.settings import get_school
+from ..core.access import signed_in
+from ..core.database import db_session
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import abort, request
 
-from ..models import Photo, Post, PostState, Trip
-from ..pipeline.errors import Problem
-from ..pipeline.window import describe
-from ..services.posting.photo_review import preview_version
+from ...models import Photo, Post, PostState, Trip
+from ...pipeline.errors import Problem
+from ...pipeline.window import describe
+from ...services.posting.photo_review import preview_version
 
 MAX_TEXT = 5000
 

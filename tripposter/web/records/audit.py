@@ -8,15 +8,15 @@ from flask import Blueprint, abort, render_template, request, stream_with_contex
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..models import Role
-from ..services.audit import log as audit_log
-from ..services.audit.log import AuditFilter
-from ..services.errors import ValidationError
-from ..services.school.settings import get_school
-from .access import roles
-from .database import db_session, runtime
-from .forms.audit import AuditFilterForm
-from .forms_util import show_errors
+from ...models import Role
+from ...services.audit import log as audit_log
+from ...services.audit.log import AuditFilter
+from ...services.errors import ValidationError
+from ...services.school.settings import get_school
+from ..core.access import roles
+from ..core.database import db_session, runtime
+from ..forms.audit import AuditFilterForm
+from ..core.forms_util import show_errors
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 FORMATS = {"csv": ("text/csv; charset=utf-8", audit_log.csv_lines), "jsonl": ("application/x-ndjson", audit_log.jsonl_lines)}

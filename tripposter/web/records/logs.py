@@ -6,14 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..models import Role, Trip
-from ..services.deletion import log as deletion_log, report as deletion_report
-from ..services.school import trips
-from ..services.errors import NotFoundError, ServiceError, ValidationError
-from .access import roles
-from .database import db_session
-from .forms.logs import AttestForm, SignOffForm
-from .forms_util import show_errors
+from ...models import Role, Trip
+from ...services.deletion import log as deletion_log, report as deletion_report
+from ...services.school import trips
+from ...services.errors import NotFoundError, ServiceError, ValidationError
+from ..core.access import roles
+from ..core.database import db_session
+from ..forms.logs import AttestForm, SignOffForm
+from ..core.forms_util import show_errors
 
 bp = Blueprint("logs", __name__, url_prefix="/trips")
 

@@ -17,14 +17,14 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from ..models import PostState, Role
-from ..services.posting import photo_review, photos, posts
-from ..services.errors import NotFoundError, ServiceError
-from ..services.school.rules import photo_consent
-from ..services.school.settings import get_school, school_today
-from ..services.posting.trip_grace import has_ended, photos_until
-from ..services.school.trips import visible_trips
-from .access import roles, signed_in
+from ...models import PostState, Role
+from ...services.posting import photo_review, photos, posts
+from ...services.errors import NotFoundError, ServiceError
+from ...services.school.rules import photo_consent
+from ...services.school.settings import get_school, school_today
+from ...services.posting.trip_grace import has_ended, photos_until
+from ...services.school.trips import visible_trips
+from ..core.access import roles, signed_in
 from .api_io import (
     alt_texts,
     body,
@@ -41,7 +41,7 @@ from .api_io import (
     text,
     trip_json,
 )
-from .database import db_session, queue, runtime
+from ..core.database import db_session, queue, runtime
 from .uploads import UploadRefusedError, photo_bytes
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template
 
-from ..models import Role
-from .access import public, roles
+from ...models import Role
+from ..core.access import public, roles
 
 bp = Blueprint("pwa", __name__)
 

@@ -15,16 +15,16 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..config import Settings
-from ..models import Role, utcnow
-from ..services.networks import x_account
-from ..services.errors import ServiceError
-from ..services.networks.x_account_connect import begin_connect, complete_connect, connect_problem
-from .access import roles
-from .database import db_session
-from .forms.account import ReplySettingsForm
-from .forms.admin import ActionForm
-from .forms_util import show_errors
+from ...config import Settings
+from ...models import Role, utcnow
+from ...services.networks import x_account
+from ...services.errors import ServiceError
+from ...services.networks.x_account_connect import begin_connect, complete_connect, connect_problem
+from ..core.access import roles
+from ..core.database import db_session
+from ..forms.account import ReplySettingsForm
+from ..forms.admin import ActionForm
+from ..core.forms_util import show_errors
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -6,13 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..models import WEEKDAYS, Role
-from ..services.errors import ValidationError
-from ..services.school.settings import SchoolInput, get_school, timezone_choices, update_school
-from .access import roles
-from .database import db_session
-from .forms.admin import DAY_NAMES, SchoolForm, school_form_class
-from .forms_util import show_errors
+from ...models import WEEKDAYS, Role
+from ...services.errors import ValidationError
+from ...services.school.settings import SchoolInput, get_school, timezone_choices, update_school
+from ..core.access import roles
+from ..core.database import db_session
+from ..forms.admin import DAY_NAMES, SchoolForm, school_form_class
+from ..core.forms_util import show_errors
 
 bp = Blueprint("school", __name__, url_prefix="/school")
 

@@ -7,14 +7,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ..models import Role, User
-from ..services.people import accounts, sessions, two_factor
-from ..services.errors import ServiceError, ValidationError
-from . import signin
-from .access import roles
-from .database import db_session
-from .forms.admin import ActionForm, UserForm
-from .forms_util import show_errors
+from ...models import Role, User
+from ...services.people import accounts, sessions, two_factor
+from ...services.errors import ServiceError, ValidationError
+from ..signin import sessions as signin
+from ..core.access import roles
+from ..core.database import db_session
+from ..forms.admin import ActionForm, UserForm
+from ..core.forms_util import show_errors
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 

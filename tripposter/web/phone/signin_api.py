@@ -13,15 +13,15 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
-from ..config import Settings
-from ..services.people import passkeys, sessions
-from ..services.errors import ServiceError
-from . import auth, signin, throttle
-from .access import public, signed_in
+from ...config import Settings
+from ...services.people import passkeys, sessions
+from ...services.errors import ServiceError
+from ..signin import auth, sessions as signin, throttle
+from ..core.access import public, signed_in
 from .api import bp as api_bp
 from .api_io import body, text
-from .database import db_session, runtime
-from .extensions import limiter
+from ..core.database import db_session, runtime
+from ..core.extensions import limiter
 
 bp = Blueprint("signin", __name__, url_prefix="/signin")
 CHALLENGE = "webauthn_challenge"

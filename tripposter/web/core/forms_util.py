@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash
 from flask_wtf import FlaskForm
 
-from ..services.errors import ServiceError, ValidationError
+from ...services.errors import ServiceError, ValidationError
 
 
 def show_errors(form: FlaskForm, exc: ServiceError) -> None:
