@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ...models import WEEKDAYS, SchoolSettings, User
 from ..audit import events as audit
 from ..errors import ValidationError
-from .trips import HASHTAG
+from .hashtags import HASHTAG, hashtag_error
 
 HANDLE = re.compile(r"^@?[A-Za-z0-9_]{1,15}$")
 
@@ -134,6 +134,4 @@ def school_today(session: Session, now: datetime | None = None) -> date:
 
 def _named_hashtags(session: Session, tags: list[str]) -> str | None:
     """The name guard over the school's hashtags (they go out on every post)."""
-    from .hashtags import hashtag_error  # hashtags reads the school's settings through this module
-
-    return hashtag_error(session, [t if t.startswith("#") else "#" + t for t in tags], "school")
+    return hashtag_error(session, get_school(session), [t if t.startswith("#") else "#" + t for t in tags], "school")

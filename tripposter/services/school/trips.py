@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, time
 
@@ -12,8 +11,9 @@ from sqlalchemy.orm import Session
 from ...models import Pupil, Role, Trip, User
 from ..audit import events as audit
 from ..errors import NotFoundError, ValidationError
+from .hashtags import HASHTAG, hashtag_error
+from .settings import get_school
 
-HASHTAG = re.compile(r"^#[^\W_][\w]{0,99}$", re.UNICODE)
 MAX_TRIP_DAYS = 31
 
 
@@ -183,9 +183,7 @@ def _check_hashtags(text: str, errors: dict[str, str]) -> list[str]:
 
 def _named_hashtags(session: Session, tags: list[str]) -> str | None:
     """The name guard over the trip's hashtags (they go out on every post of the trip)."""
-    from .hashtags import hashtag_error  # hashtags needs the school's settings, which import this module
-
-    return hashtag_error(session, tags, "trip")
+    return hashtag_error(session, get_school(session), tags, "trip")
 
 
 def _check_hours(data: TripInput, errors: dict[str, str]) -> None:
