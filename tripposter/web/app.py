@@ -67,7 +67,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="tripposter_session",
         # The session cookie is a browser-session cookie; its real limits are checked against the
-        # user_session table on every request (web/signin.py).
+        # user_session table on every request (web/signin/sessions.py).
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.absolute_timeout_minutes),
         # Remember-me is never offered or set; should anything ever set it, it is short and locked down.
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
@@ -116,7 +116,7 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     # No address or browser binding: a phone changes address at every mast. A session lives in the
-    # user_session table instead, and ends there (web/signin.py).
+    # user_session table instead, and ends there (web/signin/sessions.py).
     login_manager.session_protection = None
     login_manager.anonymous_user = Anonymous
     login_manager.user_loader(load_user)

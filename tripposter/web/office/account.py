@@ -29,7 +29,7 @@ from ..core.forms_util import show_errors
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 # The Fernet-sealed request token between /connect and /callback. The cookie is signed but readable,
-# so only ciphertext goes in it (see services/x_account_connect.py); it is used once, then dropped.
+# so only ciphertext goes in it (see services/networks/x_account_connect.py); it is used once, then dropped.
 SEALED_KEY = "x_request_token"
 
 

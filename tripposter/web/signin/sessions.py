@@ -1,6 +1,6 @@
 """Starting, checking and ending signed-in sessions; the pending step between password and code.
 
-The session cookie holds a random token naming a row of ``user_session`` (services/sessions.py),
+The session cookie holds a random token naming a row of ``user_session`` (services/people/sessions.py),
 which the server checks on every request: deleting the row (sign out, sign out everywhere, a
 senior leader, a password change) ends the session at once, wherever the cookie is. The session
 is not bound to the address: a phone hops between masts all day. Sign-in starts from an empty

@@ -1,7 +1,7 @@
 """The sign-in throttle: failures only, per account (back-off) and per address (a generous limit).
 
 Successful sign-ins never count, so a staff room behind one address signs in freely. A failed
-password makes its account wait longer and longer (services/backoff.py); a passkey sign-in is
+password makes its account wait longer and longer (services/people/backoff.py); a passkey sign-in is
 never held back. Failed sign-ins of every kind from one address count against
 ``TRIPPOSTER_LOGIN_RATE_LIMIT`` through Flask-Limiter, which only deducts when a view marked the
 request as failed.
