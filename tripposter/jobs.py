@@ -14,9 +14,9 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from .db import transaction
 from .runtime import Runtime
+from .services.deletion.retention import sweep_expired
 from .services.posting.publishing import due_posts, publish_post
 from .services.posting.recovery import recover
-from .services.deletion.retention import sweep_expired
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Factory
 from tripposter.models import AuditEvent, PostState, Role
-from tripposter.services.people import accounts
 from tripposter.services.audit import events as audit
 from tripposter.services.audit.catalogue import ACTIONS, CATEGORIES, describe, label
 from tripposter.services.audit.log import AuditFilter, AuditRow, csv_lines, iter_rows, jsonl_lines, query_page
 from tripposter.services.errors import ValidationError
+from tripposter.services.people import accounts
 
 TZ = "Europe/London"
 

@@ -15,8 +15,8 @@ from tests.services.test_publishing import outbox, queue_post, receive
 from tripposter.jobs import Queue
 from tripposter.models import PhotoState, PostState, Role
 from tripposter.runtime import Runtime
-from tripposter.services.posting import posts
 from tripposter.services.errors import ServiceError
+from tripposter.services.posting import posts
 from tripposter.services.posting.publishing import publish_post
 from tripposter.services.posting.recovery import reconcile_unknown, resolve_unknown
 

@@ -16,8 +16,8 @@ from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState
 from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.runtime import Runtime
-from tripposter.services.posting import photo_review, photos, posts
 from tripposter.services.errors import ServiceError
+from tripposter.services.posting import photo_review, photos, posts
 from tripposter.services.posting.photos import IdempotencyConflictError, PhotoRefusedError
 
 

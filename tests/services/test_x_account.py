@@ -20,7 +20,6 @@ from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.publishers.x import XPublisher
 from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.services.errors import ServiceError, ValidationError
-from tripposter.services.school.settings import get_school
 from tripposter.services.networks.x_account import (
     NotConnectedError,
     daily_remaining,
@@ -36,6 +35,7 @@ from tripposter.services.networks.x_account import (
     term_start,
 )
 from tripposter.services.networks.x_account_connect import open_request_token, seal_request_token
+from tripposter.services.school.settings import get_school
 
 NOW = datetime(2025, 10, 6, 9, 30, tzinfo=UTC)
 TOKENS = XTokens("42-secret-access-token", "secret-access-token-secret", user_id="42", screen_name="ourschool")

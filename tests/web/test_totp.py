@@ -17,8 +17,8 @@ from tests.twostep import code, enrol
 from tripposter.config import Settings
 from tripposter.models import AuditEvent, Role, SchoolSettings, User
 from tripposter.runtime import Runtime
-from tripposter.services.people import two_factor
 from tripposter.services.errors import ValidationError
+from tripposter.services.people import two_factor
 from tripposter.services.school.settings import get_school
 from tripposter.web.core.database import session_factory
 

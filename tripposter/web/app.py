@@ -18,8 +18,8 @@ from .core.database import db_session, init_database
 from .core.errors import register_error_handlers
 from .core.extensions import csrf, limiter, login_manager
 from .core.proxy import trust_proxies
-from .signin.sessions import enforce_enrolment, enforce_lifetime, load_user
 from .phone.uploads import SpoolingRequest
+from .signin.sessions import enforce_enrolment, enforce_lifetime, load_user
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # No inline script or style anywhere (the QR code is inline SVG with attributes only).

@@ -7,10 +7,10 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from ..models import Role
+from ..services.networks.x_account import get_account
 from ..services.posting.recovery import unknown_posts
 from ..services.school.settings import school_today
 from ..services.school.trips import visible_trips
-from ..services.networks.x_account import get_account
 from .core.access import signed_in
 from .core.database import db_session, runtime
 

@@ -20,10 +20,10 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from ...models import AuditEvent, Trip, User
-from . import events as audit
-from .catalogue import CATEGORIES, describe, detail_text
 from ..errors import ValidationError
 from ..spreadsheet import safe_cell
+from . import events as audit
+from .catalogue import CATEGORIES, describe, detail_text
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 500

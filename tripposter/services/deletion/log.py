@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from ...models import Role, Trip, TripAttestation, TripLog, User, utcnow
 from ..audit import events as audit
-from .rows import FATE_WORDS, LogRow, TripDeletionLog, build_log
+from ..errors import ServiceError, ValidationError
 from .report import live_cells, live_facts
+from .rows import FATE_WORDS, LogRow, TripDeletionLog, build_log
 from .snapshot import freeze
 from .staff import ATTESTATION
-from ..errors import ServiceError, ValidationError
 
 __all__ = ["ATTESTATION", "FATE_WORDS", "LogRow", "TripDeletionLog", "attest", "build_log", "sign_off"]
 

@@ -12,10 +12,10 @@ import unicodedata
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 
+from ..spreadsheet import safe_cell
 from .rows import LogRow, TripDeletionLog
 from .snapshot import Frozen, thaw
 from .staff import ATTESTATION, Attestation
-from ..spreadsheet import safe_cell
 
 COLUMNS = ("Photo", "Received", "SHA-256 of received bytes", "Fate", "Post link", "Destroyed", "Verified", "Copies")
 # Typographic characters the PDF core fonts lack, written the way a typist would.

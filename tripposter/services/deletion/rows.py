@@ -15,9 +15,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import DeletionRecord, Fate, Photo, PhotoState, Trip, TripLog, User, utcnow
-from .staff import Attestation, attestations
-from .destruction import FATE_OF_STATE
 from ..school.settings import get_school
+from .destruction import FATE_OF_STATE
+from .staff import Attestation, attestations
 
 FATE_WORDS = {
     Fate.POSTED: "Posted",

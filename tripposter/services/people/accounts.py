@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from ...models import Role, User, UserSession, utcnow
 from ..audit import events as audit
-from . import sessions
 from ..errors import ServiceError, ValidationError
+from . import sessions
 
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()

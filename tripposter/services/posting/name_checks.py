@@ -17,9 +17,9 @@ from ...pipeline.caption import AltText, alt_fields
 from ...pipeline.errors import Problem
 from ...pipeline.name_guard import OutgoingText, guard
 from ..audit import events as audit
-from .posts import release_photos
 from ..school.rules import pupil_consents, roster_names
 from ..school.settings import get_school
+from .posts import release_photos
 
 HELD = "held"
 

@@ -23,9 +23,9 @@ from ...pipeline.regions import RegionError, check_regions, posting_jpeg, stored
 from ...spool import Spool
 from ..audit import events as audit
 from ..errors import NotFoundError, ServiceError
-from .photos import own_photo, photo_trip
 from ..school.rules import photo_consent
 from ..school.settings import get_school
+from .photos import own_photo, photo_trip
 
 CONFIRMATION = "I have looked at every face in this photo"
 

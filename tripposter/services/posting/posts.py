@@ -23,10 +23,10 @@ from ...pipeline.window import WindowDecision, decide, describe, end_of_trip, is
 from ...publishers.base import MAX_IMAGES
 from ..audit import events as audit
 from ..errors import NotFoundError, ServiceError
-from .photo_review import unchecked_problem
-from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo
 from ..school.rules import caption_rules, photo_consent, pupil_consents, roster_names, trip_window, weekly_hours
 from ..school.settings import get_school
+from .photo_review import unchecked_problem
+from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo
 from .trip_grace import DEFAULT_GRACE_DAYS, refuse_duplicates, trip_for_post
 
 When = Literal["now", "later", "after_trip"]

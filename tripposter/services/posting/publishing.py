@@ -23,15 +23,15 @@ from ...publishers import base as pub
 from ...runtime import Runtime
 from ...spool import SpoolError
 from ..audit import events as audit
-from ..networks import x_account
-from .attempts import HELD_AUTHOR, SAME_TEXT_DUPLICATE, attempt_of, same_text_posted
 from ..deletion.destruction import destroy_photo
+from ..networks import x_account
+from ..school.rules import photo_consent, trip_window, weekly_hours
+from ..school.settings import get_school
+from .attempts import HELD_AUTHOR, SAME_TEXT_DUPLICATE, attempt_of, same_text_posted
 from .lease import LEASE, LeaseKeeper
 from .name_checks import hold_if_named
 from .photo_review import posting_image
 from .posts import release_photos
-from ..school.rules import photo_consent, trip_window, weekly_hours
-from ..school.settings import get_school
 
 MAX_BACKOFF = timedelta(hours=1)
 OUTBOX_URL = "/outbox/"

@@ -20,10 +20,10 @@ from ...models import Fate, PhotoState, Post, PostState, User
 from ...publishers import base as pub
 from ...runtime import Runtime
 from ..audit import events as audit
-from .attempts import SAME_TEXT_DUPLICATE, attempt_of
-from ..deletion.outbox import OutboxSettled, settle_outbox
 from ..deletion.destruction import Reconciled, destroy_photo, finish_destructions, reconcile_spool
+from ..deletion.outbox import OutboxSettled, settle_outbox
 from ..errors import ServiceError
+from .attempts import SAME_TEXT_DUPLICATE, attempt_of
 from .publishing import destroy_post_photos, get_post, record_published
 
 Decision = Literal["posted", "resend", "cancel"]

@@ -17,14 +17,14 @@ from werkzeug.wrappers import Response
 
 from ...config import Settings
 from ...models import Role, utcnow
-from ...services.networks import x_account
 from ...services.errors import ServiceError
+from ...services.networks import x_account
 from ...services.networks.x_account_connect import begin_connect, complete_connect, connect_problem
 from ..core.access import roles
 from ..core.database import db_session
+from ..core.forms_util import show_errors
 from ..forms.account import ReplySettingsForm
 from ..forms.admin import ActionForm
-from ..core.forms_util import show_errors
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -11,8 +11,8 @@ from ...services.errors import ValidationError
 from ...services.school.settings import SchoolInput, get_school, timezone_choices, update_school
 from ..core.access import roles
 from ..core.database import db_session
-from ..forms.admin import DAY_NAMES, SchoolForm, school_form_class
 from ..core.forms_util import show_errors
+from ..forms.admin import DAY_NAMES, SchoolForm, school_form_class
 
 bp = Blueprint("school", __name__, url_prefix="/school")
 

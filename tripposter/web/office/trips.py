@@ -8,13 +8,13 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ...models import Role, Trip
-from ...services.school import roster, trips
 from ...services.errors import NotFoundError, ValidationError
+from ...services.school import roster, trips
 from ...services.school.settings import school_today
 from ..core.access import roles
 from ..core.database import db_session, runtime
-from ..forms.office import TripForm
 from ..core.forms_util import show_errors
+from ..forms.office import TripForm
 
 bp = Blueprint("trips", __name__, url_prefix="/trips")
 

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ...models import Role, User
-from ...services.people import accounts, sessions, two_factor
 from ...services.errors import ServiceError, ValidationError
-from ..signin import sessions as signin
+from ...services.people import accounts, sessions, two_factor
 from ..core.access import roles
 from ..core.database import db_session
-from ..forms.admin import ActionForm, UserForm
 from ..core.forms_util import show_errors
+from ..forms.admin import ActionForm, UserForm
+from ..signin import sessions as signin
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 

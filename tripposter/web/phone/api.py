@@ -18,13 +18,14 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from ...models import PostState, Role
-from ...services.posting import photo_review, photos, posts
 from ...services.errors import NotFoundError, ServiceError
+from ...services.posting import photo_review, photos, posts
+from ...services.posting.trip_grace import has_ended, photos_until
 from ...services.school.rules import photo_consent
 from ...services.school.settings import get_school, school_today
-from ...services.posting.trip_grace import has_ended, photos_until
 from ...services.school.trips import visible_trips
 from ..core.access import roles, signed_in
+from ..core.database import db_session, queue, runtime
 from .api_io import (
     alt_texts,
     body,
@@ -41,7 +42,6 @@ from .api_io import (
     text,
     trip_json,
 )
-from ..core.database import db_session, queue, runtime
 from .uploads import UploadRefusedError, photo_bytes
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -22,12 +22,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ...models import Photo, PhotoState, PostState, Role, Trip
-from ...services.posting import photo_review, photos, posts, recovery
 from ...services.errors import NotFoundError, ServiceError
-from . import post_views as views
+from ...services.posting import photo_review, photos, posts, recovery
 from ..core.access import roles
 from ..core.database import db_session, queue, runtime
 from ..forms.post import DecisionForm, PostForm, TagForm, UploadForm, new_key
+from . import post_views as views
 from .uploads import UploadRefusedError, photo_bytes
 
 bp = Blueprint("post", __name__, url_prefix="/post")

@@ -16,11 +16,11 @@ from wtforms import SelectChoice
 from ...models import Photo, PhotoState, Post, PostState, Pupil, Trip, User
 from ...pipeline.caption import required_hashtags
 from ...pipeline.window import describe
+from ...services.networks.x_account import daily_remaining, get_account
 from ...services.posting import posts, recovery
 from ...services.school.rules import caption_rules, photo_consent
 from ...services.school.settings import get_school, school_today
 from ...services.school.trips import visible_trips
-from ...services.networks.x_account import daily_remaining, get_account
 from .face_labels import Label, place_labels
 
 BLUR_LABEL = "Nobody I'll name: blur this face"

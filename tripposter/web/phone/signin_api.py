@@ -14,14 +14,15 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from ...config import Settings
-from ...services.people import passkeys, sessions
 from ...services.errors import ServiceError
-from ..signin import auth, sessions as signin, throttle
+from ...services.people import passkeys, sessions
 from ..core.access import public, signed_in
-from .api import bp as api_bp
-from .api_io import body, text
 from ..core.database import db_session, runtime
 from ..core.extensions import limiter
+from ..signin import auth, throttle
+from ..signin import sessions as signin
+from .api import bp as api_bp
+from .api_io import body, text
 
 bp = Blueprint("signin", __name__, url_prefix="/signin")
 CHALLENGE = "webauthn_challenge"

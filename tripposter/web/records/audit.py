@@ -15,8 +15,8 @@ from ...services.errors import ValidationError
 from ...services.school.settings import get_school
 from ..core.access import roles
 from ..core.database import db_session, runtime
-from ..forms.audit import AuditFilterForm
 from ..core.forms_util import show_errors
+from ..forms.audit import AuditFilterForm
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 FORMATS = {"csv": ("text/csv; charset=utf-8", audit_log.csv_lines), "jsonl": ("application/x-ndjson", audit_log.jsonl_lines)}

@@ -7,13 +7,14 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ...models import Role, Trip
-from ...services.deletion import log as deletion_log, report as deletion_report
-from ...services.school import trips
+from ...services.deletion import log as deletion_log
+from ...services.deletion import report as deletion_report
 from ...services.errors import NotFoundError, ServiceError, ValidationError
+from ...services.school import trips
 from ..core.access import roles
 from ..core.database import db_session
-from ..forms.logs import AttestForm, SignOffForm
 from ..core.forms_util import show_errors
+from ..forms.logs import AttestForm, SignOffForm
 
 bp = Blueprint("logs", __name__, url_prefix="/trips")
 

@@ -21,14 +21,15 @@ from werkzeug.wrappers import Response
 
 from ...config import Settings
 from ...models import User
-from ...services.people import accounts, two_factor
 from ...services.errors import ServiceError, ValidationError
-from . import sessions as signin, throttle
+from ...services.people import accounts, two_factor
 from ..core.access import public, signed_in
 from ..core.database import db_session, runtime
 from ..core.extensions import limiter
-from ..forms.auth import CodeForm, LoginForm, PasswordForm
 from ..core.forms_util import show_errors
+from ..forms.auth import CodeForm, LoginForm, PasswordForm
+from . import sessions as signin
+from . import throttle
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 F = TypeVar("F", bound=Callable[..., Any])

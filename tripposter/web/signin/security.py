@@ -11,16 +11,16 @@ from werkzeug.wrappers import Response
 
 from ...config import Settings
 from ...models import UserSession
-from ...services.people import passkeys, sessions, two_factor
 from ...services.errors import ServiceError
+from ...services.people import passkeys, sessions, two_factor
 from ...services.school.settings import get_school
-from . import sessions as signin
 from ..core.access import signed_in
 from ..core.database import db_session, runtime
 from ..core.extensions import limiter
+from ..core.forms_util import show_errors
 from ..forms.admin import ActionForm
 from ..forms.auth import CodeForm
-from ..core.forms_util import show_errors
+from . import sessions as signin
 
 bp = Blueprint("security", __name__, url_prefix="/security")
 

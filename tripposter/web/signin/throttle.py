@@ -15,12 +15,12 @@ from flask import current_app, g, request
 from werkzeug.wrappers import Response
 
 from ...config import Settings
-from ...services.people import accounts
 from ...services.audit import events as audit
+from ...services.people import accounts
 from ...services.people.backoff import Backoff, in_words
-from . import sessions as signin
 from ..core.database import db_session
 from ..core.extensions import limiter
+from . import sessions as signin
 
 ADDRESS_THROTTLED = (
     "Too many failed sign-ins from this network. Wait a few minutes, then try again. "
