@@ -24,7 +24,7 @@ import requests
 from urllib3 import encode_multipart_formdata
 
 ROOT = Path(__file__).resolve().parent.parent
-# The demo school's trip lead (services/demo.py): the seed makes a trip running today for them.
+# The demo school's trip lead (services/school/demo.py): the seed makes a trip running today for them.
 LEAD_EMAIL, LEAD_PASSWORD = "lead@demo.school", "lead-demo-pass"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CONTENT_TYPES = {".jpg": "image/jpeg", ".heic": "image/heic"}

@@ -42,7 +42,7 @@ from tests.lifecycle import Outing  # noqa: E402
 from tripposter import create_app  # noqa: E402
 from tripposter.config import Settings  # noqa: E402
 from tripposter.db import upgrade  # noqa: E402
-from tripposter.web.database import session_factory  # noqa: E402
+from tripposter.web.core.database import session_factory  # noqa: E402
 
 # Upload and download in bytes per second; latency is the round trip in ms.
 PROFILES = {

@@ -22,8 +22,8 @@ from tripposter.cli import register_commands
 from tripposter.config import Settings
 from tripposter.db import upgrade
 from tripposter.models import Pupil, Role, Trip, User
-from tripposter.services.accounts import create_user
-from tripposter.web.database import session_factory
+from tripposter.services.people.accounts import create_user
+from tripposter.web.core.database import session_factory
 
 pytest_plugins = ["tests.lifecycle"]
 

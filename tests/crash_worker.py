@@ -40,8 +40,8 @@ from tripposter.jobs import Queue
 from tripposter.models import utcnow
 from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.publishers.x_connect import TokenBox, XTokens
-from tripposter.services import x_account
-from tripposter.services.recovery import recover
+from tripposter.services.networks import x_account
+from tripposter.services.posting.recovery import recover
 
 MEDIA_API = "https://api.x.com"
 TWEETS_URL = "https://api.twitter.com/2/tweets"  # tweepy 4.17's hard-coded host

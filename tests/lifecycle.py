@@ -16,7 +16,7 @@ from tests.conftest import Factory
 from tripposter.jobs import Queue
 from tripposter.models import Pupil, Role, Trip, User
 from tripposter.runtime import Runtime
-from tripposter.services.retention import sweep_expired
+from tripposter.services.deletion.retention import sweep_expired
 
 
 class Clock:

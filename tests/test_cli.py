@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tripposter.models import Pupil, Role, Trip, User
-from tripposter.services.demo import DEMO_LOGINS
+from tripposter.services.school.demo import DEMO_LOGINS
 
 
 def test_seed_demo_creates_a_school_with_a_trip_today(app: Flask, db: Session) -> None:

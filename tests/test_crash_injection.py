@@ -31,9 +31,9 @@ from tests.photos import phone_jpeg
 from tripposter.config import Settings
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, Role
 from tripposter.runtime import Runtime
-from tripposter.services import photo_review, photos, posts
-from tripposter.services.publishing import LEASE
-from tripposter.services.recovery import NEEDS_HUMAN
+from tripposter.services.posting import photo_review, photos, posts
+from tripposter.services.posting.publishing import LEASE
+from tripposter.services.posting.recovery import NEEDS_HUMAN
 
 pytestmark = pytest.mark.slow
 

@@ -29,7 +29,7 @@ from tripposter.config import Settings
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, Role
 from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.runtime import Runtime
-from tripposter.services.recovery import NEEDS_HUMAN
+from tripposter.services.posting.recovery import NEEDS_HUMAN
 
 pytestmark = pytest.mark.slow
 __all__ = ["forkserver"]  # the module-scoped fixture, shared with the main crash suite

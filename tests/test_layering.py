@@ -1,5 +1,7 @@
 """The layers of docs/architecture.md hold: imports run downward only, no cycles, Flask only in the web layer.
 
+The same holds one level in: the packages inside ``services`` and inside ``web`` have floors of their own.
+
 The imports are read from the source (every ``import``, including those inside functions), so a
 lazy import counts as an arrow just as a top-level one does.
 """
@@ -29,6 +31,25 @@ FLOORS: dict[str, int] = {
     "web": 6,
     "__init__": 7,  # create_app, the app factory
     "cli": 8,
+}  # fmt: skip
+# Inside services/ and web/, each package (or shared module) by floor. The same rule: only strictly
+# down, so packages on one floor stay independent (deletion and networks; office, phone and records).
+INNER_FLOORS: dict[str, dict[str, int]] = {
+    "services": {
+        "__init__": 0, "errors": 0, "spreadsheet": 0,  # shared by every package
+        "audit": 1,  # written to by all, imports none of them
+        "people": 2,
+        "school": 3,
+        "deletion": 4, "networks": 4,
+        "posting": 5,  # the photo's walk: may use every package below
+    },
+    "web": {
+        "core": 0, "forms": 0,  # plumbing and WTForms classes, shared by every package
+        "signin": 1,
+        "office": 2, "phone": 2, "records": 2,
+        "home": 3,  # the start page: what each role can do from here
+        "app": 4,  # the app factory registers every blueprint
+    },
 }  # fmt: skip
 MAX_LINES = 300
 # Code that is not tests: the package, the benchmarks, the migrations and the scripts.
@@ -79,12 +100,27 @@ def unit_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
     return graph
 
 
-def upward(graph: dict[str, set[str]]) -> list[str]:
+def inner_graph(floor: str, package: Path = PACKAGE) -> dict[str, set[str]]:
+    """Arrows between the packages (and modules) directly inside one floor, such as ``services/posting``."""
+    root = package / floor
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        source = path.relative_to(root).parts[0].removesuffix(".py")
+        found = graph.setdefault(source, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for parts in _targets(path, node, package):
+                if len(parts) > 1 and parts[1] == floor:
+                    found.add(_unit(parts[1:], root))
+        found.discard(source)
+    return graph
+
+
+def upward(graph: dict[str, set[str]], floors: dict[str, int] = FLOORS) -> list[str]:
     """Every arrow that does not run strictly down, or that touches a unit with no floor."""
     bad = []
     for source, targets in sorted(graph.items()):
         for target in sorted(targets):
-            if source not in FLOORS or target not in FLOORS or FLOORS[target] >= FLOORS[source]:
+            if source not in floors or target not in floors or floors[target] >= floors[source]:
                 bad.append(f"{source} -> {target}")
     return bad
 
@@ -137,7 +173,7 @@ def test_no_cycles_between_top_level_units() -> None:
 @pytest.mark.parametrize(
     ("source", "code", "caught"),
     [
-        ("runtime.py", "from .services.x_account import publisher_for\n", ["runtime -> services"]),
+        ("runtime.py", "from .services.networks.x_account import publisher_for\n", ["runtime -> services"]),
         ("web/app.py", "def f():\n    from ..cli import register_commands\n", ["web -> cli"]),
         ("pipeline/x.py", "from tripposter.publishers import base\n", ["pipeline -> publishers"]),
         ("newthing.py", "from . import config\n", ["newthing -> config"]),
@@ -152,6 +188,47 @@ def test_the_floor_check_would_catch_an_upward_arrow(tmp_path: Path, source: str
     (package / source).write_text(code)
     graph = unit_graph(package)
     assert upward({k: v for k, v in graph.items() if v}) == caught
+
+
+@pytest.mark.parametrize("floor", sorted(INNER_FLOORS))
+def test_every_package_inside_a_floor_has_a_floor_and_imports_only_below_it(floor: str) -> None:
+    graph = inner_graph(floor)
+    assert set(graph) == set(INNER_FLOORS[floor]), f"give a new package in {floor}/ its floor in INNER_FLOORS"
+    assert sum(len(targets) for targets in graph.values()) > 8  # it really read the arrows
+    assert upward(graph, INNER_FLOORS[floor]) == []
+    graphlib.TopologicalSorter(graph).prepare()  # and no loop between them
+
+
+def test_the_named_package_rules_hold() -> None:
+    services, web = inner_graph("services"), inner_graph("web")
+    assert services["audit"] <= {"errors", "spreadsheet"}  # everyone writes audit events; audit imports no package
+    assert not {"posting", "networks"} & services["deletion"]  # posting destroys through deletion, never back
+    assert "web" not in unit_graph()["services"]  # no service, deletion included, imports the web layer
+    assert {"deletion", "school", "audit"} <= services["posting"]  # the walk crosses them (it really was read)
+    assert not {"office", "phone", "records"} & (web["signin"] | web["core"])
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "caught"),
+    [
+        ("services/audit/events.py", "from ..posting import posts\n", ["audit -> posting"]),
+        ("services/deletion/rows.py", "def f():\n    from ..networks import x_account\n", ["deletion -> networks"]),
+        ("services/school/trips.py", "from tripposter.services.posting.photos import own_photo\n", ["school -> posting"]),
+        ("web/core/access.py", "from ..signin import sessions\n", ["core -> signin"]),
+        ("web/phone/api.py", "from ..records import logs\n", ["phone -> records"]),
+    ],
+)
+def test_the_package_check_would_catch_an_upward_or_sideways_arrow(
+    tmp_path: Path, source: str, code: str, caught: list[str]
+) -> None:
+    package = tmp_path / "tripposter"
+    for name in ("services/audit", "services/deletion", "services/networks", "services/posting", "services/school",
+                 "web/core", "web/signin", "web/records", "web/phone"):
+        (package / name).mkdir(parents=True)
+    (package / source).write_text(code)
+    floor = source.split("/")[0]
+    graph = inner_graph(floor, package)
+    assert upward({k: v for k, v in graph.items() if v}, INNER_FLOORS[floor]) == caught
 
 
 def test_a_cycle_is_caught() -> None:

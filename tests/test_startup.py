@@ -75,7 +75,7 @@ def test_the_worker_starts_without_the_web_app_or_the_face_model(tmp_path: Path)
     env = {**os.environ, "TRIPPOSTER_INSTANCE_PATH": str(tmp_path / "instance")}
     names, out = imported(["-c", WORKER], env)
     assert out.strip() == "started partial"  # a real queue on a runtime whose publisher was injected
-    assert "huey" in names and "tripposter.services.publishing" in names
+    assert "huey" in names and "tripposter.services.posting.publishing" in names
     assert [name for name in NEVER_FOR_WORKER if name in names] == []
 
 

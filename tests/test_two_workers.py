@@ -32,7 +32,7 @@ from tripposter.config import Settings
 from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState
 from tripposter.runtime import Runtime
-from tripposter.services import photo_review, photos, posts
+from tripposter.services.posting import photo_review, photos, posts
 
 pytestmark = pytest.mark.slow
 

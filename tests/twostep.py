@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tripposter.config import Settings
 from tripposter.models import User
-from tripposter.services import two_factor
+from tripposter.services.people import two_factor
 
 STEP = timedelta(seconds=30)
 

@@ -56,7 +56,7 @@ def register_commands(app: Flask) -> None:
 
 def session_factory() -> sessionmaker[Session]:
     """The app's sessionmaker (imported here, so only the commands that use the database load it)."""
-    from .web.database import session_factory as app_sessions
+    from .web.core.database import session_factory as app_sessions
 
     return app_sessions()
 
@@ -91,7 +91,7 @@ def _url() -> str:
 def create_user(email: str, display_name: str, role: str, password: str | None) -> None:
     """Add a staff account."""
     from .models import Role
-    from .services import accounts
+    from .services.people import accounts
 
     password = password or getpass.getpass("Password (at least 10 characters): ")
     with session_factory()() as session, session.begin():
@@ -110,7 +110,7 @@ def create_user(email: str, display_name: str, role: str, password: str | None) 
 @with_appcontext
 def import_roster(file: Path, dry_run: bool) -> None:
     """Import the consent roster from a CSV FILE: every row or none."""
-    from .services import roster
+    from .services.school import roster
 
     data = file.read_bytes()
     with session_factory()() as session:
@@ -168,7 +168,7 @@ def _answer(value: bool | None) -> str:
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Create a demo school: three staff, thirty pupils and a trip running today."""
-    from .services import demo
+    from .services.school import demo
 
     with session_factory()() as session, session.begin():
         if demo.has_users(session):
@@ -211,7 +211,7 @@ def jobs_tick() -> None:
 @jobs_group.command("recover")
 def jobs_recover() -> None:
     """What the worker does at start-up: settle interrupted posts and clear the spool of strays."""
-    from .services.recovery import recover
+    from .services.posting.recovery import recover
 
     click.echo(str(recover(current_app.extensions["tripposter.runtime"], spool=True)))
 

@@ -15,7 +15,7 @@ from .config import Settings
 from .db import make_engine, make_sessionmaker
 from .jobs import Queue
 from .runtime import Runtime
-from .services.x_account import publisher_for
+from .services.networks.x_account import publisher_for
 from .spool import Spool
 
 

@@ -39,7 +39,7 @@ class Settings:
     # Failed sign-ins (password or passkey) from one address; successes never count, so a staff
     # room behind one address does not reach it.
     login_rate_limit: str = "30 per 10 minutes"
-    # Per account: failures before the back-off starts, and its longest wait (services/backoff.py).
+    # Per account: failures before the back-off starts, and its longest wait (services/people/backoff.py).
     login_free_failures: int = 5
     login_backoff_max_seconds: int = 300
     # Two-step sign-in codes, per account and per address. The hourly cap keeps guessing a

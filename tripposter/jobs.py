@@ -14,9 +14,9 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from .db import transaction
 from .runtime import Runtime
-from .services.publishing import due_posts, publish_post
-from .services.recovery import recover
-from .services.retention import sweep_expired
+from .services.deletion.retention import sweep_expired
+from .services.posting.publishing import due_posts, publish_post
+from .services.posting.recovery import recover
 
 log = logging.getLogger(__name__)
 

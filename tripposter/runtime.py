@@ -31,7 +31,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     detector_factory: Callable[[], FaceDetector | None] = default_detector
     # How often a worker renews the lease of the post it is sending (tests make it fast).
-    lease_renew_seconds: float = 20.0  # services.lease.RENEW_SECONDS; a third of the lease
+    lease_renew_seconds: float = 20.0  # services.posting.lease.RENEW_SECONDS; a third of the lease
     # Test hook for fault injection: called with a step name between the publish path's steps.
     checkpoint: Callable[[str], None] = field(default=lambda step: None)
 

@@ -1,5 +1,5 @@
 // Where each face's number goes on the phone's picture: near its face, never on another label.
-// The same rule as tripposter/web/face_labels.py on the simple posting page. Sizes are screen pixels.
+// The same rule as tripposter/web/phone/face_labels.py on the simple posting page. Sizes are screen pixels.
 const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
 function candidates(box, w, h, step) {

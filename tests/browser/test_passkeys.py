@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tests.browser.conftest import LiveServer
 from tests.conftest import PASSWORD, Factory
 from tripposter.models import AuditEvent, Passkey, Role, User
-from tripposter.services.school import get_school
+from tripposter.services.school.settings import get_school
 
 pytestmark = pytest.mark.browser
 

@@ -22,8 +22,8 @@ from tests.lifecycle import Outing
 from tripposter.models import Photo, PhotoState, Post, PostState
 from tripposter.models.school import WEEKDAYS
 from tripposter.pipeline.window import next_opening
-from tripposter.services.rules import weekly_hours
-from tripposter.services.school import get_school, school_today
+from tripposter.services.school.rules import weekly_hours
+from tripposter.services.school.settings import get_school, school_today
 
 pytestmark = pytest.mark.browser
 LONDON = ZoneInfo("Europe/London")

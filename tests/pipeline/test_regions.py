@@ -20,7 +20,7 @@ from tripposter.pipeline.regions import (
     reading_order,
 )
 from tripposter.pipeline.verify import verify_clean_jpeg
-from tripposter.web.face_labels import place_labels
+from tripposter.web.phone.face_labels import place_labels
 
 
 def clean_jpeg(size: tuple[int, int] = (800, 600)) -> bytes:

@@ -23,14 +23,18 @@ from tripposter.jobs import Queue
 from tripposter.models import WEEKDAYS, AuditEvent, Role, User
 from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.runtime import Runtime
-from tripposter.services import accounts, deletion_log, photo_review, photos, posts, recovery, roster, trips, x_account
-from tripposter.services.audit_catalogue import RULES, describe
-from tripposter.services.audit_log import AuditFilter, iter_rows
-from tripposter.services.destruction import reconcile_spool
-from tripposter.services.publishing import publish_post
-from tripposter.services.recovery import recover
-from tripposter.services.retention import sweep_expired
-from tripposter.services.school import SchoolInput, get_school, update_school
+from tripposter.services.audit.catalogue import RULES, describe
+from tripposter.services.audit.log import AuditFilter, iter_rows
+from tripposter.services.deletion import log as deletion_log
+from tripposter.services.deletion.destruction import reconcile_spool
+from tripposter.services.deletion.retention import sweep_expired
+from tripposter.services.networks import x_account
+from tripposter.services.people import accounts
+from tripposter.services.posting import photo_review, photos, posts, recovery
+from tripposter.services.posting.publishing import publish_post
+from tripposter.services.posting.recovery import recover
+from tripposter.services.school import roster, trips
+from tripposter.services.school.settings import SchoolInput, get_school, update_school
 
 TZ = "Europe/London"
 ROSTER = (

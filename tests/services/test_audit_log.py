@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Factory
 from tripposter.models import AuditEvent, PostState, Role
-from tripposter.services import accounts, audit
-from tripposter.services.audit_catalogue import ACTIONS, CATEGORIES, describe, label
-from tripposter.services.audit_log import AuditFilter, AuditRow, csv_lines, iter_rows, jsonl_lines, query_page
+from tripposter.services.audit import events as audit
+from tripposter.services.audit.catalogue import ACTIONS, CATEGORIES, describe, label
+from tripposter.services.audit.log import AuditFilter, AuditRow, csv_lines, iter_rows, jsonl_lines, query_page
 from tripposter.services.errors import ValidationError
+from tripposter.services.people import accounts
 
 TZ = "Europe/London"
 
@@ -127,7 +128,7 @@ def test_csv_cannot_run_formulas_and_matches_the_rows(db: Session, make: Factory
 
 
 def test_iter_rows_reads_past_one_batch(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tripposter.services import audit_log
+    from tripposter.services.audit import log as audit_log
 
     monkeypatch.setattr(audit_log, "EXPORT_BATCH", 4)
     for n in range(10):

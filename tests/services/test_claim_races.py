@@ -15,10 +15,10 @@ from tests.services.test_publishing import outbox, queue_post, receive
 from tripposter.jobs import Queue
 from tripposter.models import PhotoState, PostState, Role
 from tripposter.runtime import Runtime
-from tripposter.services import posts
 from tripposter.services.errors import ServiceError
-from tripposter.services.publishing import publish_post
-from tripposter.services.recovery import reconcile_unknown, resolve_unknown
+from tripposter.services.posting import posts
+from tripposter.services.posting.publishing import publish_post
+from tripposter.services.posting.recovery import reconcile_unknown, resolve_unknown
 
 
 def test_a_cancel_that_reaches_the_row_after_a_worker_claimed_it_is_refused(

@@ -24,14 +24,11 @@ from tripposter.models import (
     Trip,
     User,
 )
-from tripposter.services import deletion_log
-from tripposter.services.deletion_log import (
-    LogClosedError,
-    LogNotReadyError,
-    NotTripStaffError,
-)
-from tripposter.services.deletion_report import latin1, safe_cell
+from tripposter.services.deletion import log as deletion_log
+from tripposter.services.deletion.log import LogClosedError, LogNotReadyError, NotTripStaffError
+from tripposter.services.deletion.report import latin1
 from tripposter.services.errors import ValidationError
+from tripposter.services.spreadsheet import safe_cell
 
 POST_URL = "https://x.com/ourschool/status/1790000000000000001"
 SECRET_CAPTION = "Sam Lee wins the climbing race! #Year6Trip"

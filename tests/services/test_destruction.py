@@ -14,7 +14,7 @@ from tests.services.test_publishing import receive
 from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, PhotoState
 from tripposter.runtime import Runtime
-from tripposter.services.destruction import reconcile_spool
+from tripposter.services.deletion.destruction import reconcile_spool
 from tripposter.spool import SpoolError
 
 
@@ -93,7 +93,7 @@ def test_a_young_unknown_file_may_be_a_live_upload_and_is_left_until_it_is_old(
 def test_finishing_reads_each_photo_as_its_row_is_now(session: Session, rt: Runtime, outing: Outing) -> None:
     """A photo this session saw as "posting" and another process then settled is destroyed with its new fate."""
     from tripposter.models import Photo
-    from tripposter.services.destruction import finish_destructions
+    from tripposter.services.deletion.destruction import finish_destructions
 
     photo = receive(session, rt, outing)
     photo.state = PhotoState.POSTING

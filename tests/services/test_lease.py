@@ -13,9 +13,9 @@ from tests.services.test_publishing import outbox, queue_post, receive
 from tripposter.models import Post, PostState
 from tripposter.publishers import base as pub
 from tripposter.runtime import Runtime
-from tripposter.services.lease import LEASE
-from tripposter.services.publishing import publish_post
-from tripposter.services.recovery import RecoveryReport, recover
+from tripposter.services.posting.lease import LEASE
+from tripposter.services.posting.publishing import publish_post
+from tripposter.services.posting.recovery import RecoveryReport, recover
 
 
 class SlowSend:

@@ -28,9 +28,9 @@ from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, PhotoState, PostState, XAccount
 from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.runtime import Runtime
-from tripposter.services import x_account
-from tripposter.services.publishing import LEASE, publish_post
-from tripposter.services.recovery import recover, resolve_unknown
+from tripposter.services.networks import x_account
+from tripposter.services.posting.publishing import LEASE, publish_post
+from tripposter.services.posting.recovery import recover, resolve_unknown
 
 STEPS = ["claimed", "built", "sent", "recorded", "destroyed"]
 

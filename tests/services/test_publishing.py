@@ -16,9 +16,9 @@ from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState
 from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.runtime import Runtime
-from tripposter.services import photo_review, photos, posts
 from tripposter.services.errors import ServiceError
-from tripposter.services.photos import IdempotencyConflictError, PhotoRefusedError
+from tripposter.services.posting import photo_review, photos, posts
+from tripposter.services.posting.photos import IdempotencyConflictError, PhotoRefusedError
 
 
 def receive(session: Session, rt: Runtime, outing: Outing, key: str = "photo-key-0001", data: bytes | None = None) -> Photo:
@@ -182,7 +182,7 @@ def test_sweeper_destroys_expired_photos(session: Session, rt: Runtime, outing: 
 
 
 def test_start_up_reconciliation_clears_orphans_and_vanished_files(session: Session, rt: Runtime, outing: Outing) -> None:
-    from tripposter.services.recovery import recover
+    from tripposter.services.posting.recovery import recover
 
     kept = receive(session, rt, outing, key="photo-key-0002")
     vanished = receive(session, rt, outing, key="photo-key-0003", data=phone_jpeg(seed=11))

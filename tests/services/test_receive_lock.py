@@ -16,8 +16,8 @@ from tests.photos import phone_jpeg
 from tripposter.db import make_engine
 from tripposter.pipeline.faces import Face
 from tripposter.runtime import Runtime
-from tripposter.services import photos
-from tripposter.services.school import get_school
+from tripposter.services.posting import photos
+from tripposter.services.school.settings import get_school
 
 
 class WritingDetector:

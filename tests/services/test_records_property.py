@@ -28,10 +28,10 @@ from tripposter.jobs import Queue
 from tripposter.models import DeletionRecord, Fate, Photo, PhotoState, Post, PostState
 from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.runtime import Runtime
-from tripposter.services.deletion_log import build_log
-from tripposter.services.lease import LEASE
-from tripposter.services.publishing import publish_post
-from tripposter.services.recovery import recover
+from tripposter.services.deletion.log import build_log
+from tripposter.services.posting.lease import LEASE
+from tripposter.services.posting.publishing import publish_post
+from tripposter.services.posting.recovery import recover
 
 pytestmark = pytest.mark.slow
 POINTS = ["claimed", "built", "outbox-folder", "outbox-image-0", "outbox-record", "outbox-renamed", "sent",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tripposter.services.roster_csv import NO, YES, parse_consent, parse_roster
-from tripposter.services.roster_headers import (
+from tripposter.services.school.roster_csv import NO, YES, parse_consent, parse_roster
+from tripposter.services.school.roster_headers import (
     DETAIL_HEADERS,
     FIRST_NAME_HEADERS,
     PHOTO_HEADERS,

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Factory
 from tripposter.models import Pupil, Role, User
-from tripposter.services import roster
-from tripposter.services.roster import RosterImportError
-from tripposter.services.roster_headers import HEADERS
+from tripposter.services.school import roster
+from tripposter.services.school.roster import RosterImportError
+from tripposter.services.school.roster_headers import HEADERS
 
 PHOTO = ["Photo Consent", "Media Consent", "Photographs", "Photograph consent", "Image consent", "Photos"]
 NAME = ["First Name Consent", "Name consent", "Use first name"]

@@ -20,8 +20,7 @@ from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.publishers.x import XPublisher
 from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.services.errors import ServiceError, ValidationError
-from tripposter.services.school import get_school
-from tripposter.services.x_account import (
+from tripposter.services.networks.x_account import (
     NotConnectedError,
     daily_remaining,
     disconnect,
@@ -35,7 +34,8 @@ from tripposter.services.x_account import (
     term_reminder,
     term_start,
 )
-from tripposter.services.x_account_connect import open_request_token, seal_request_token
+from tripposter.services.networks.x_account_connect import open_request_token, seal_request_token
+from tripposter.services.school.settings import get_school
 
 NOW = datetime(2025, 10, 6, 9, 30, tzinfo=UTC)
 TOKENS = XTokens("42-secret-access-token", "secret-access-token-secret", user_id="42", screen_name="ourschool")

@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 from tests.conftest import AuthActions, Factory
 from tripposter.models import Role
-from tripposter.web.access import PUBLIC, access_of
+from tripposter.web.core.access import PUBLIC, access_of
 
 # auth.code is the second sign-in step: it serves only a browser holding a fresh password step.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.code", "pwa.manifest", "pwa.service_worker", "api.signin.token",

@@ -21,8 +21,8 @@ from tests.conftest import AuthActions, Factory
 from tripposter.config import Settings
 from tripposter.models import AuditEvent, Role
 from tripposter.publishers.x_connect import TokenBox, XTokens
-from tripposter.services.school import get_school
-from tripposter.services.x_account import get_account, load_tokens, pause, save_tokens
+from tripposter.services.networks.x_account import get_account, load_tokens, pause, save_tokens
+from tripposter.services.school.settings import get_school
 
 REQUEST_TOKEN_URL = "https://api.twitter.com/oauth/request_token"
 ACCESS_TOKEN_URL = "https://api.twitter.com/oauth/access_token"

@@ -25,8 +25,8 @@ from tests.web.test_trips import _form as trip_form
 from tripposter.jobs import Queue
 from tripposter.models import AuditEvent, Photo, PhotoState, PostState, Role
 from tripposter.runtime import Runtime
-from tripposter.services import audit
-from tripposter.services.school import get_school
+from tripposter.services.audit import events as audit
+from tripposter.services.school.settings import get_school
 
 ROW = re.compile(r'<tr id="event-(\d+)"[^>]*>\s*<td>.*?</td>\s*<td>(.*?)</td>\s*<td>(.*?)<br><code>([a-z_.]+)</code>', re.S)
 

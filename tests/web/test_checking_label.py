@@ -12,7 +12,7 @@ from tests.lifecycle import Clock, Outing
 from tests.services.test_publishing import queue_post, receive
 from tripposter.models import PostState
 from tripposter.runtime import Runtime
-from tripposter.services.lease import LEASE, RENEW_SECONDS
+from tripposter.services.posting.lease import LEASE, RENEW_SECONDS
 
 
 def test_the_lease_is_short_and_renewed_well_within_it(rt: Runtime) -> None:

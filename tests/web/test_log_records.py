@@ -21,7 +21,7 @@ from tripposter.models import AuditEvent, DeletionRecord, Fate, Post, PostState,
 from tripposter.publishers.base import Attempt
 from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.runtime import Runtime
-from tripposter.services.publishing import publish_post
+from tripposter.services.posting.publishing import publish_post
 
 TICK = {"confirm": "y"}
 

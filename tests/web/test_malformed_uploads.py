@@ -30,8 +30,8 @@ from tests.web.malformed_cases import Case, Ctx, every_case, structure_cases, up
 from tests.web.probe import LiveServer, files_under, live_server, multipart, open_files
 from tripposter import create_app
 from tripposter.runtime import Runtime
-from tripposter.services.retention import sweep_expired
-from tripposter.web.database import session_factory
+from tripposter.services.deletion.retention import sweep_expired
+from tripposter.web.core.database import session_factory
 
 CASES = every_case()
 ALERT = re.compile(r'<(p|div)[^>]*class="(?:flash error|error)[^"]*"[^>]*>(.*?)</\1>', re.S)

@@ -14,7 +14,7 @@ from tests.photos import phone_jpeg
 from tests.web.test_api import Phone
 from tripposter.models import Photo, PhotoState, Role, SchoolSettings, Trip
 from tripposter.publishers.outbox import OutboxPublisher
-from tripposter.services.school import get_school
+from tripposter.services.school.settings import get_school
 
 
 def _ready_photo(phone: Phone, outing: Outing, alt_text: str, tagged: list[int], key: str = "upload-key-0001") -> str:

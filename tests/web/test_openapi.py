@@ -14,8 +14,8 @@ from werkzeug.routing import IntegerConverter
 
 from tests.conftest import AuthActions, Factory
 from tripposter.models import Role
-from tripposter.web.access import PUBLIC, access_of
-from tripposter.web.api import OPENAPI
+from tripposter.web.core.access import PUBLIC, access_of
+from tripposter.web.phone.api import OPENAPI
 
 METHODS = {"get", "put", "post", "delete", "patch"}
 WRITES = {"put", "post", "delete", "patch"}

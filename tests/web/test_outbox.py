@@ -16,7 +16,7 @@ from tripposter.config import Settings
 from tripposter.models import Role
 from tripposter.publishers.base import Post, PostImage
 from tripposter.publishers.outbox import OutboxPublisher
-from tripposter.services.school import get_school
+from tripposter.services.school.settings import get_school
 
 ALT_ONE = 'Pupils "building" a raft & paddling'
 ALT_TWO = "Year 6 at the lake, waving"

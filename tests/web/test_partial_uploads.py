@@ -14,8 +14,8 @@ from tests.photos import phone_jpeg
 from tests.web.probe import multipart
 from tripposter.models import DeletionRecord, Fate
 from tripposter.runtime import Runtime
-from tripposter.services.deletion_log import build_log
-from tripposter.services.destruction import PARTIAL_UPLOAD, reconcile_spool
+from tripposter.services.deletion.destruction import PARTIAL_UPLOAD, reconcile_spool
+from tripposter.services.deletion.log import build_log
 from tripposter.spool_stream import IncomingFile
 
 

@@ -203,7 +203,7 @@ def test_the_simple_page_shows_the_posting_image_and_saves_areas_and_the_confirm
 def test_who_is_in_the_photo_gets_the_same_consent_answer_on_both_pages(
     phone: Phone, auth: AuthActions, outing: Outing, db: Session, blurred_allowed: bool
 ) -> None:
-    from tripposter.services.school import get_school
+    from tripposter.services.school.settings import get_school
 
     get_school(db).allow_blurred_without_consent = blurred_allowed
     db.commit()

@@ -27,7 +27,7 @@ from tripposter.models import (
 from tripposter.pipeline.window import describe
 from tripposter.publishers.outbox import OutboxPublisher
 from tripposter.runtime import Runtime
-from tripposter.services import photos as photo_service
+from tripposter.services.posting import photos as photo_service
 
 KEY = re.compile(r'name="key" type="hidden" value="([0-9a-f]{32})"|type="hidden" name="key" value="([0-9a-f]{32})"')
 TAG_LINK = re.compile(r'href="/post/photos/([0-9a-f]{32})"')

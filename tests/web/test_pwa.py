@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import AuthActions, Factory
 from tripposter.models import Role
-from tripposter.web.pwa import SHELL_ASSETS
+from tripposter.web.phone.pwa import SHELL_ASSETS
 
 BUDGET = 60 * 1024  # first load, HTML + CSS + JS, gzip-compressed
 

@@ -17,8 +17,8 @@ from tests.lifecycle import Clock
 from tests.twostep import code, enrol
 from tripposter.config import Settings
 from tripposter.models import AuditEvent, Role
-from tripposter.services.backoff import Backoff, in_words
-from tripposter.web.auth import safe_next
+from tripposter.services.people.backoff import Backoff, in_words
+from tripposter.web.signin.auth import safe_next
 
 STAFF_ROOM = "203.0.113.40"
 

@@ -17,10 +17,10 @@ from tests.twostep import code, enrol
 from tripposter.config import Settings
 from tripposter.models import AuditEvent, Role, SchoolSettings, User
 from tripposter.runtime import Runtime
-from tripposter.services import two_factor
 from tripposter.services.errors import ValidationError
-from tripposter.services.school import get_school
-from tripposter.web.database import session_factory
+from tripposter.services.people import two_factor
+from tripposter.services.school.settings import get_school
+from tripposter.web.core.database import session_factory
 
 
 def password_step(client: FlaskClient, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]

@@ -24,8 +24,8 @@ from tests.web.test_api import Phone
 from tripposter.models import Photo, PhotoState, Post, PostState
 from tripposter.pipeline.window import next_opening
 from tripposter.runtime import Runtime
-from tripposter.services.rules import weekly_hours
-from tripposter.services.school import get_school
+from tripposter.services.school.rules import weekly_hours
+from tripposter.services.school.settings import get_school
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import AuthActions, Factory
 from tripposter.models import Role, Trip
 from tripposter.services.errors import ValidationError
-from tripposter.services.trips import TripInput, save_trip
+from tripposter.services.school.trips import TripInput, save_trip
 
 
 def _form(lead_id: int, pupils: list[int], **over: object) -> dict[str, object]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import AuthActions, Factory
 from tripposter.models import Role, User
-from tripposter.services.school import get_school
+from tripposter.services.school.settings import get_school
 
 
 def test_admin_creates_a_user_who_can_sign_in(auth: AuthActions, make: Factory, db: Session, app: Flask) -> None:

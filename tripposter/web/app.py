@@ -12,14 +12,14 @@ from flask_talisman import Talisman
 from ..config import Settings
 from ..instance import secure_instance
 from ..models import Role
-from .access import enforce_access
-from .converters import IdConverter
-from .database import db_session, init_database
-from .errors import register_error_handlers
-from .extensions import csrf, limiter, login_manager
-from .proxy import trust_proxies
-from .signin import enforce_enrolment, enforce_lifetime, load_user
-from .uploads import SpoolingRequest
+from .core.access import enforce_access
+from .core.converters import IdConverter
+from .core.database import db_session, init_database
+from .core.errors import register_error_handlers
+from .core.extensions import csrf, limiter, login_manager
+from .core.proxy import trust_proxies
+from .phone.uploads import SpoolingRequest
+from .signin.sessions import enforce_enrolment, enforce_lifetime, load_user
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 # No inline script or style anywhere (the QR code is inline SVG with attributes only).
@@ -67,7 +67,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="tripposter_session",
         # The session cookie is a browser-session cookie; its real limits are checked against the
-        # user_session table on every request (web/signin.py).
+        # user_session table on every request (web/signin/sessions.py).
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.absolute_timeout_minutes),
         # Remember-me is never offered or set; should anything ever set it, it is short and locked down.
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
@@ -103,7 +103,7 @@ def build_app(settings: Settings | None = None) -> Flask:
 
 def _init_jobs(app: Flask, settings: Settings) -> None:
     from ..compose import build_queue
-    from .database import session_factory
+    from .core.database import session_factory
 
     queue = build_queue(settings, session_factory(app))
     app.extensions["tripposter.runtime"] = queue.runtime
@@ -116,30 +116,18 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     # No address or browser binding: a phone changes address at every mast. A session lives in the
-    # user_session table instead, and ends there (web/signin.py).
+    # user_session table instead, and ends there (web/signin/sessions.py).
     login_manager.session_protection = None
     login_manager.anonymous_user = Anonymous
     login_manager.user_loader(load_user)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import (
-        account,
-        api,
-        audit,
-        auth,
-        home,
-        logs,
-        outbox,
-        post,
-        pwa,
-        roster,
-        school,
-        security,
-        signin_api,
-        trips,
-        users,
-    )
+    from . import home
+    from .office import account, roster, school, trips, users
+    from .phone import api, post, pwa, signin_api
+    from .records import audit, logs, outbox
+    from .signin import auth, security
 
     # signin_api mounts itself inside the API blueprint when imported (above): /api/signin/...
 

@@ -7,12 +7,12 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from ..models import Role
-from ..services.recovery import unknown_posts
-from ..services.school import school_today
-from ..services.trips import visible_trips
-from ..services.x_account import get_account
-from .access import signed_in
-from .database import db_session, runtime
+from ..services.networks.x_account import get_account
+from ..services.posting.recovery import unknown_posts
+from ..services.school.settings import school_today
+from ..services.school.trips import visible_trips
+from .core.access import signed_in
+from .core.database import db_session, runtime
 
 bp = Blueprint("home", __name__)
 

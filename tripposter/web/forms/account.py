@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import DataRequired
 
-from ...services.x_account import REPLY_CHOICES
+from ...services.networks.x_account import REPLY_CHOICES
 
 
 class ReplySettingsForm(FlaskForm):

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from ...services.audit_catalogue import CATEGORIES
+from ...services.audit.catalogue import CATEGORIES
 
 DATE_MESSAGE = "Give the date as day, month and year, or leave it empty."
 

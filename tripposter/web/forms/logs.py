@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
-from ...services.deletion_log import ATTESTATION
+from ...services.deletion.log import ATTESTATION
 
 SIGN_OFF = (
     "I have checked this log. Signing it off freezes it as it stands now: it can never be changed, and later "
