@@ -171,7 +171,7 @@ def test_everyday_words_pass(text: str) -> None:
     ("Photos by Mr Baker", "Baker"), ("Isla and joy", "Joy"), ("#HopeBaker", "Hope Baker"),
     ("Grace Hill won the race", "Grace Hill"), ("Congratulations to the Bakers", "Baker"),
     ("#TeamBaker", "Baker"), ("Ben's model", "Ben"), ("We saw B\u0435n", "Ben"), ("Gr@ce", "Grace"),
-    ("Bill's painting", "Bill"), ("GRACE HILL WON THE RACE", "Grace Hill"), ("well done hope baker", "Hope Baker"),
+    ("Bill's painting", "Bill"), ("GRACE HILL WON THE RACE", "Grace Hill"), ("well done Hope baker", "Hope Baker"),
 ])
 def test_everyday_names_are_caught_where_they_read_as_names(text: str, name: str) -> None:
     result = guard([OutgoingText("The caption", text)], EVERYDAY_ROSTER, first_names_allowed=False)
@@ -185,7 +185,8 @@ def test_a_first_name_after_st_or_saint_is_a_saint_church_or_school() -> None:
     assert not guard([OutgoingText("The caption", "Mary sang at St Paul's")], roster, first_names_allowed=False).ok
 
 
-@pytest.mark.parametrize("text", ["Grace won the race.", "Hill won the race.", "What a day. Hill walking in the rain!"])
+@pytest.mark.parametrize("text", ["Grace won the race.", "Hill won the race.", "What a day. Hill walking in the rain!",
+                                  "we said grace hill walking"])
 def test_a_capital_at_the_start_of_a_sentence_is_a_warning_not_a_refusal(text: str) -> None:
     result = guard([OutgoingText("The caption", text)], EVERYDAY_ROSTER, first_names_allowed=False)
     assert result.ok and [w.rule for w in result.warnings] == ["maybe_name"], result

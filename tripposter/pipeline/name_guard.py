@@ -130,8 +130,8 @@ def _is_name(hit: Hit, pieces: list[Piece]) -> bool:
     entry = min(hit.entries, key=lambda e: _STRICTNESS[e.kind])
     if not entry.everyday or hit.disguised or any(p.altered for p in hit.pieces):
         return True
-    if entry.kind == "full_name" and len(hit.pieces) > 1:
-        return True  # a pupil's first name and surname together ("GRACE HILL") is the pupil, in any case
+    if entry.kind == "full_name" and len(hit.pieces) > 1 and any(p.upper for p in hit.pieces):
+        return True  # a pupil's first name and surname together, capitalised ("GRACE HILL") is the pupil
     if hit.first < 0:
         return False  # an everyday word inside an ordinary unknown word ("willpower")
     if any(p.compound for p in hit.pieces):
@@ -148,6 +148,8 @@ def _is_name(hit: Hit, pieces: list[Piece]) -> bool:
 
 def _maybe_a_name(hit: Hit, entry: Entry, pieces: list[Piece]) -> bool:
     """An everyday name that starts a sentence and may be the pupil: "Grace won", not "Hope you all..."."""
+    if entry.kind == "full_name" and len(hit.pieces) > 1:
+        return True  # "hope baker" in small letters: perhaps the pupil, perhaps two ordinary words
     if entry.kind not in ("first_name", "surname") or hit.first < 0 or not (hit.pieces[0].capital and hit.pieces[0].sentence_start):
         return False
     following = pieces[hit.last].text if hit.last < len(pieces) else ""
@@ -170,6 +172,12 @@ def _first_name_refusal(hit: Hit, entry: Entry, text: OutgoingText, first_names_
 
 
 def _problem(label: str, entry: Entry, why: str, certain: bool) -> Problem:
+    if not certain and entry.kind == "full_name":
+        return Problem(
+            "maybe_name",
+            f'{label} has the words "{entry.shown.lower()}", which together are the name of a pupil on the '
+            "roster. If you mean the pupil, remove them; if they are ordinary words, carry on.",
+        )
     if not certain:
         return Problem(
             "maybe_name",

@@ -33,6 +33,7 @@ class Piece:
     chunk: int  # which space-separated part of the text it came from
     compound: bool  # inside a hashtag, @handle or link
     altered: bool = False  # its chunk had look-alike letters, invisible characters or odd accents
+    upper: bool = False  # starts with a capital letter, even in text written all in capitals
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def pieces_of(chunks: list[Chunk]) -> list[Piece]:
         for word in _LETTERS.finditer(chunk.text):
             text = word.group()
             capital = text[0].isupper() and not shouting
-            pieces.append(Piece(text.casefold(), capital, start, number, compound, chunk.altered))
+            pieces.append(Piece(text.casefold(), capital, start, number, compound, chunk.altered, text[0].isupper()))
             start = False
         ending = chunk.text.rstrip(TRAILING.replace(".", "").replace("!", "").replace("?", ""))
         # "I. Baker" and "Mr. Baker": a full stop after an initial or a title ends no sentence.
