@@ -2,6 +2,7 @@
 
 from .account import XAccount
 from .audit import AuditEvent
+from .channels import Channel, ChannelKind
 from .base import Base, utcnow
 from .people import Role, User
 from .photos import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, TripAttestation, TripLog
@@ -14,6 +15,8 @@ __all__ = [
     "WEEKDAYS",
     "AuditEvent",
     "Base",
+    "Channel",
+    "ChannelKind",
     "DeletionRecord",
     "Fate",
     "Passkey",
