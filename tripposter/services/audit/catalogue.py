@@ -30,6 +30,7 @@ CATEGORIES: dict[str, Category] = {
     "deletions": Category("Deletions", ("photo.destroyed", "photo.orphan_destroyed", "photo.file_vanished", "retention.",
                                          "outbox.")),
     "x": Category("X account", ("x.",)),
+    "channels": Category("Networks (Bluesky, Mastodon, Facebook)", ("channel.",)),
     "logs": Category("Deletion log sign-offs", ("log.",)),
     "settings": Category("School settings", ("school.",)),
     "audit": Category("Audit log exports", ("audit.",)),
@@ -92,6 +93,10 @@ ACTIONS: dict[str, str] = {
     "x.tokens_rotated": "X tokens renewed",
     "x.disconnected": "X account disconnected",
     "x.paused": "Posting to X paused",
+    "channel.connected": "Network connected",
+    "channel.reconnected": "Network connected again with new details",
+    "channel.tested": "Network connection tested",
+    "channel.disconnected": "Network disconnected",
     "log.attested": "Deletion log attested",
     "log.signed_off": "Deletion log signed off",
     "school.updated": "School settings changed",
@@ -187,6 +192,9 @@ def _extra(action: str, d: Mapping[str, Any]) -> str:
         return f"{len(d.get('added', []))} added, {len(d.get('removed', []))} removed"
     if action in ("x.connected", "x.tokens_rotated", "x.disconnected") and d.get("screen_name"):
         return "@" + str(d["screen_name"])
+    if action.startswith("channel.") and d.get("kind"):
+        result = {True: ", working", False: ", refused"}.get(d.get("ok"), "") if action == "channel.tested" else ""
+        return f"{d['kind']} {d.get('account', '')}".strip() + result
     if action == "user.created" and d.get("role"):
         return str(d["role"]).replace("_", " ")
     if action == "audit.exported":
