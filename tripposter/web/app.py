@@ -124,14 +124,15 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from . import home
-    from .office import account, roster, school, trips, users
+    from .office import account, channels, roster, school, trips, users
     from .phone import api, post, pwa, signin_api
     from .records import audit, logs, outbox
     from .signin import auth, security
 
     # signin_api mounts itself inside the API blueprint when imported (above): /api/signin/...
 
-    for module in (account, api, audit, auth, home, logs, outbox, post, pwa, roster, school, security, trips, users):
+    for module in (account, api, audit, auth, channels, home, logs, outbox, post, pwa, roster, school, security,
+                   trips, users):
         app.register_blueprint(module.bp)
 
 
