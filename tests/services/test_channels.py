@@ -35,7 +35,7 @@ from tripposter.publishers.base import NeedsReconnectError
 from tripposter.publishers.bluesky import BlueskyPublisher
 from tripposter.publishers.facebook import FacebookPublisher
 from tripposter.publishers.mastodon import MastodonPublisher
-from tripposter.services.errors import ValidationError
+from tripposter.services.errors import ServiceError, ValidationError
 from tripposter.services.networks import channels
 from tripposter.services.networks.channel_publishers import ChannelSecretBox, publisher_for_channel
 
@@ -250,3 +250,17 @@ def test_no_secret_reaches_the_logs_or_the_audit_log(
     assert len(_audit(db)) == 9
     for secret in (*SECRETS, "wxyz-wxyz-wxyz-wxyz"):
         assert secret not in caplog.text and secret not in details
+
+
+def test_two_senior_leaders_connecting_at_once_leave_one_active_channel(
+    db: Session, admin: User, settings: Settings, rsps: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mastodon_answers(rsps)
+    first = channels.connect(db, admin, settings.token_key, ChannelKind.MASTODON, MASTODON_FORM, NOW)
+    db.commit()
+    # The second request looked before the first one committed, so it saw no connected Mastodon.
+    monkeypatch.setattr(channels, "active_channel", lambda session, kind: None)
+    with pytest.raises(ServiceError, match="at the same moment"):
+        channels.connect(db, admin, settings.token_key, ChannelKind.MASTODON, MASTODON_FORM, NOW)
+    db.rollback()
+    assert [c.id for c in db.scalars(select(Channel))] == [first.id]

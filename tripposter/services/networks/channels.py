@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...models import Channel, ChannelKind, User
@@ -88,6 +89,7 @@ def connect(
     Raises:
         ValidationError: an input has the wrong shape (nothing was sent to the network).
         ConnectionRefusedError: the network refused the connection (nothing was stored).
+        ServiceError: someone else connected the same network at the same moment (the caller rolls back).
     """
     settings, secrets = inputs_for(kind, form)
     trial = Channel(kind=kind, settings=settings, secret=ChannelSecretBox(token_key).seal(secrets), active=True)
@@ -107,7 +109,13 @@ def connect(
     channel.connected_by = actor.id if actor is not None else None
     channel.connected_at = channel.last_tested_at = now
     channel.last_test_ok, channel.last_test_message, channel.paused_reason = True, "", ""
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another senior leader connected the same network a moment ago
+        raise ServiceError(
+            f"The school's {kind.label} was connected by someone else at the same moment. Reload the page "
+            "to see it, and connect again only if it is the wrong account."
+        ) from exc
     audit.record(session, actor, action, channel, kind=kind.value, account=channel.display_name)
     log.info("Channel %s (%s) connected", channel.id, kind.value)
     return channel
