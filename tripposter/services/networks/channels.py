@@ -121,7 +121,9 @@ def connect(
     return channel
 
 
-def test_connection(session: Session, actor: User | None, token_key: TokenKey, channel_id: int, now: datetime) -> TestResult:
+def test_connection(
+    session: Session, actor: User | None, token_key: TokenKey, channel_id: int, now: datetime
+) -> TestResult:
     """Try the saved connection again and record the result and time.
 
     A refused connection pauses the channel with the network's message; a working one lifts any pause.

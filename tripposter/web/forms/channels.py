@@ -10,7 +10,8 @@ from ...models import ChannelKind
 
 
 class BlueskyForm(FlaskForm):
-    identifier = StringField("The school's Bluesky handle (or the email it signs in with)", validators=[Length(max=254)])
+    identifier = StringField("The school's Bluesky handle (or the email it signs in with)",
+                             validators=[Length(max=254)])
     app_password = PasswordField("App password (four groups of four, like abcd-efgh-ijkl-mnop)",
                                  validators=[Length(max=100)])
     service = StringField("Bluesky server (leave as it is unless the school runs its own)",

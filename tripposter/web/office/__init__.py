@@ -1,4 +1,4 @@
-"""The office pages: the consent roster, trips, staff accounts, the school's settings and its X account.
+"""The office pages: the roster, trips, staff accounts, the school's settings, its X account and other networks.
 
 May import ``signin``, ``core`` and ``forms``; never ``phone`` or ``records``.
 """

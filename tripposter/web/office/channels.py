@@ -63,7 +63,7 @@ def connect(kind: str) -> Response | tuple[str, int]:
         if form.csrf_token.errors:
             flash("The page had expired. Enter the details again.", "error")
         return _page({network: form}, 400)
-    fields = {name: str(field.data or "") for name, field in form._fields.items() if name != "csrf_token"}
+    fields = {name: str(value or "") for name, value in form.data.items() if name != "csrf_token"}
     db = db_session()
     try:
         channel = channels.connect(db, current_user, _settings().token_key, network, fields, utcnow())
