@@ -92,6 +92,7 @@ ACTIONS: dict[str, str] = {
     "x.tokens_rotated": "X tokens renewed",
     "x.disconnected": "X account disconnected",
     "x.paused": "Posting to X paused",
+    "x.resumed": "Posting to X resumed",
     "log.attested": "Deletion log attested",
     "log.signed_off": "Deletion log signed off",
     "school.updated": "School settings changed",

@@ -186,8 +186,10 @@ def _handle_error(rt: Runtime, post_id: int, exc: UserFacingError) -> str:
             # X's reset time when it gave one (429), else exponential backoff (5xx, timeouts).
             backoff = min(timedelta(minutes=2 ** min(post.attempts, 10)), MAX_BACKOFF)
             return _reschedule(session, rt, post, exc.retry_at or now + backoff, now, state=PostState.QUEUED, why=exc.code)
-        if isinstance(exc, pub.NeedsReconnectError):
-            post.state = PostState.QUEUED  # waits, visibly, until a senior leader reconnects
+        if isinstance(exc, (pub.NeedsReconnectError, pub.PausedError)):
+            # Nothing was posted and the post itself is fine (a refused connection, X's credits
+            # spent): it waits, visibly, until a senior leader reconnects or resumes.
+            post.state = PostState.QUEUED
             x_account.pause(session, exc.user_message)
             return "paused"
         # Rejected, or a photo that no longer passes the pipeline: the teacher gets the photos back.

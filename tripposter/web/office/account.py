@@ -105,6 +105,21 @@ def callback() -> Response:
     return redirect(url_for("account.show"))
 
 
+@bp.route("/resume", methods=["POST"])
+@roles(Role.ADMIN)
+def resume() -> Response:
+    if ActionForm().validate_on_submit():
+        try:
+            x_account.resume(db_session(), current_user)
+        except ServiceError as exc:
+            flash(exc.user_message, "error")
+        else:
+            db_session().commit()
+            flash("Posting to X has resumed. Waiting posts go at their next turn; if X still refuses, "
+                  "posting pauses again and nothing is lost.", "success")
+    return redirect(url_for("account.show"))
+
+
 @bp.route("/disconnect", methods=["POST"])
 @roles(Role.ADMIN)
 def disconnect() -> Response:
