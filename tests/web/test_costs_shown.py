@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, Factory
 from tests.lifecycle import Outing
 from tests.web.test_api import Phone, phone  # noqa: F401  (the fixture)
 from tests.web.test_name_guard_api import _ready_photo
 from tripposter.config import Settings
+from tripposter.models import AuditEvent, Post, PostState, Role
+from tripposter.services.school.settings import get_school
 
 
 @pytest.fixture
@@ -57,3 +63,33 @@ def test_the_posting_page_states_x_prices_only_when_posting_to_x(
     auth.login(outing.lead)
     page = client.get(f"/post/trips/{outing.trip.id}").get_data(as_text=True)
     assert 'name="caption"' in page and "costs the school" not in page
+
+
+def test_a_senior_leader_sets_the_monthly_x_limit_and_sees_it_spent(
+    settings: Settings, app_factory: Callable[[Settings], Flask], make: Factory, db: Session
+) -> None:
+    from tests.web.test_users_and_school import _school_form
+
+    app = app_factory(dataclasses.replace(settings, publisher="x", x_consumer_key="ck", x_consumer_secret="cs"))
+    leader = AuthActions(app.test_client())
+    leader.login(make.user(Role.ADMIN))
+    html = leader.post("/school/", _school_form(x_monthly_budget="-2")).get_data(as_text=True)
+    assert "between $0 and $10,000" in html
+    assert leader.post("/school/", _school_form(x_monthly_budget="0.05")).status_code == 302
+    school = get_school(db)
+    db.refresh(school)
+    assert school.x_monthly_budget_cents == 5
+    change = db.scalars(select(AuditEvent).where(AuditEvent.action == "school.updated")).one()
+    assert change.detail["changes"]["x_monthly_budget_cents"] == [None, 5]
+    assert 'value="0.05"' in leader.client.get("/school/").get_data(as_text=True)
+    assert "$0.00 spent on X since 1 " in unescape(leader.client.get("/account/").get_data(as_text=True))
+    lead = make.user(Role.TRIP_LEAD)
+    db.add(Post(idempotency_key="k", request_hash="h", trip_id=make.trip(lead).id, author_id=lead.id,
+                state=PostState.PUBLISHED, published_at=datetime.now(UTC), x_cost_micros=50_000))
+    db.commit()
+    home = unescape(leader.client.get("/").get_data(as_text=True))
+    assert "This month's limit for posting to X is reached ($0.05 spent on X since 1 " in home
+    assert leader.post("/school/", _school_form()).status_code == 302  # left empty: no limit
+    db.refresh(school)
+    assert school.x_monthly_budget_cents is None
+    assert "limit for posting to X is reached" not in leader.client.get("/").get_data(as_text=True)

@@ -24,6 +24,7 @@ from ..deletion.destruction import Reconciled, destroy_photo, finish_destruction
 from ..deletion.outbox import OutboxSettled, settle_outbox
 from ..errors import ServiceError
 from ..networks import x_account
+from ..networks.budget import charge
 from .attempts import SAME_TEXT_DUPLICATE, attempt_of
 from .publishing import destroy_post_photos, get_post, record_published
 
@@ -155,6 +156,7 @@ def resolve_unknown(rt: Runtime, session: Session, actor: User, public_id: str, 
         raise ServiceError("That post is not waiting for a decision any more.")
     if decision == "posted":
         post.published_at = now
+        charge(post, rt.settings)  # it went out on X, so X charged for it
         for photo in post.photos:
             photo.state = PhotoState.PUBLISHED
             destroy_photo(session, rt.spool, photo, Fate.POSTED, now, reason="confirmed posted by a senior leader")

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from ...config import Settings
 from ...models import Role, utcnow
 from ...services.errors import ServiceError
-from ...services.networks import x_account
+from ...services.networks import budget, x_account
 from ...services.networks.x_account_connect import begin_connect, complete_connect, connect_problem
 from ..core.access import roles
 from ..core.database import db_session
@@ -58,6 +58,7 @@ def show() -> Response | str:
         status=status,
         settings=settings,
         problem=connect_problem(settings),
+        budget=budget.this_month(db, utcnow()),
         form=form,
         action=ActionForm(),
     )
