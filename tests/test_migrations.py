@@ -103,9 +103,9 @@ def test_0004_fills_the_trip_of_existing_audit_events_on_postgresql() -> None:
 
 
 def _channel_rows(url: str) -> None:
-    """0009: one active channel per network (disconnected rows may pile up); down removes the table."""
+    """0010: one active channel per network (disconnected rows may pile up); down removes the table."""
     cfg = alembic_config(url)
-    command.upgrade(cfg, "0009")
+    command.upgrade(cfg, "0010")
     engine = make_engine(url)
     insert = text(
         "INSERT INTO channel (kind, display_name, settings, last_test_message, paused_reason, active, updated_at) "
@@ -116,19 +116,19 @@ def _channel_rows(url: str) -> None:
             conn.execute(insert, {"kind": kind, "active": active})
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(insert, {"kind": "bluesky", "active": True})
-    command.downgrade(cfg, "0008")
+    command.downgrade(cfg, "0009")
     with engine.connect() as conn:
         assert "channel" not in sa_inspect(conn).get_table_names()
     engine.dispose()
     command.upgrade(cfg, "head")
 
 
-def test_0009_allows_one_active_channel_per_network_and_goes_down(tmp_path: Path) -> None:
+def test_0010_allows_one_active_channel_per_network_and_goes_down(tmp_path: Path) -> None:
     _channel_rows(f"sqlite:///{tmp_path / 'db.sqlite3'}")
 
 
 @pytest.mark.scaled_out
 @pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
-def test_0009_allows_one_active_channel_per_network_and_goes_down_on_postgresql() -> None:
-    with _scratch_postgresql("tripposter_migration_0009") as url:
+def test_0010_allows_one_active_channel_per_network_and_goes_down_on_postgresql() -> None:
+    with _scratch_postgresql("tripposter_migration_0010") as url:
         _channel_rows(url)

@@ -271,9 +271,18 @@ async function checkCaption() {
   }
   const { weighted_length: n, problems, warnings } = reply.data;
   $("count").textContent = `${n} of 280 characters, hashtags included${n > 280 ? ": too long" : ""}.`;
-  list.replaceChildren(...problems.map((p) => el("li", { class: "error" }, p.message)), ...warnings.map((p) => el("li", { class: "warn" }, p.message)));
+  list.replaceChildren(...problems.map((p) => el("li", { class: "error" }, p.message)), ...warnings.map((p) => el("li", { class: "warn" }, p.message)),
+    ...costLines(reply.data.cost));
   $("final-text").hidden = false;
   $("final-text").replaceChildren(el("span", { class: "hint" }, "It will be posted as: "), reply.data.text);
+}
+
+// What the post costs the school where it goes (X charges per post; a link makes it far dearer).
+function costLines(cost) {
+  if (!cost) return [];
+  const lines = [el("li", { class: "hint cost" }, `Posting this on ${cost.network} costs the school ${cost.dollars}.`)];
+  if (cost.warning) lines.push(el("li", { class: "warn" }, cost.warning));
+  return lines;
 }
 
 async function postIt(event) {

@@ -12,7 +12,7 @@ from PIL import Image, ImageFilter
 
 import tripposter
 from tests.pipeline import faces_corpus as corpus
-from tripposter.pipeline import centerface, faces
+from tripposter.pipeline import centerface, facecheck, faces, facetiles
 from tripposter.pipeline.centerface import CenterFaceDetector, model_path
 from tripposter.pipeline.faces import Face, blur_faces, default_detector
 
@@ -214,3 +214,29 @@ def test_a_missing_model_is_a_named_error_for_the_teacher(
         centerface._load_session.cache_clear()
     assert raised.value.code == "face_model_missing"
     assert "IT support" in raised.value.user_message
+
+
+@pytest.mark.parametrize("length", [100, 480, 512, 960, 1000, 1280, 2000])
+def test_tiles_cover_every_pixel_and_overlap_enough_for_a_face(length: int) -> None:
+    side = facetiles._side(length)
+    starts = facetiles._starts(length, side)
+    covered = np.zeros(length, dtype=bool)
+    for start in starts:
+        covered[start : start + side] = True
+    assert covered.all() and side <= facetiles.TILE and side % 32 in (0, length % 32)
+    assert all(b - a <= side - facetiles.OVERLAP for a, b in zip(starts, starts[1:]))
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270, 25, -25])
+def test_a_box_found_in_a_turned_cut_out_maps_back_onto_the_face(degrees: int) -> None:
+    # A bright square off-centre in a 128 px cut-out, turned; the mark's box in the turned
+    # picture, mapped back, must land on the square.
+    crop = np.zeros((128, 128, 3), np.uint8)
+    crop[20:40, 70:100] = 255
+    turned = np.asarray(Image.fromarray(crop).rotate(degrees, Image.Resampling.BILINEAR))
+    ys, xs = np.nonzero(turned[:, :, 0] > 128)
+    box = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1, 1.0], np.float32)
+    back = facecheck._unrotate(box, degrees, 128)
+    assert abs((back[0] + back[2]) / 2 - 85) < 2 and abs((back[1] + back[3]) / 2 - 30) < 2
+    if degrees % 90 == 0:
+        assert np.allclose(back[:4], [70, 20, 100, 40], atol=1)

@@ -25,7 +25,7 @@ from tests.publishers.conftest import (
 )
 from tests.services.test_publishing import outbox, queue_post, receive
 from tripposter.jobs import Queue
-from tripposter.models import DeletionRecord, Fate, PhotoState, PostState, XAccount
+from tripposter.models import AuditEvent, DeletionRecord, Fate, PhotoState, PostState, Role, XAccount
 from tripposter.publishers.x_connect import TokenBox, XTokens
 from tripposter.runtime import Runtime
 from tripposter.services.networks import x_account
@@ -154,6 +154,30 @@ def test_401_pauses_the_queue_visibly(session, x_rt, outing, queue, clock, x_api
     session.expire_all()
     assert post.state is PostState.EXPIRED and x_rt.spool.names() == []
     assert session.scalars(select(DeletionRecord)).one().fate is Fate.EXPIRED
+
+
+def test_402_credits_spent_pauses_x_keeps_the_post_and_resume_sends_it_once(session, x_rt, outing, queue, clock, x_api, make) -> None:  # type: ignore[no-untyped-def]
+    post = queue_post(session, x_rt, outing, receive(session, x_rt, outing))
+    text = post.text
+    x_api.post(TWEETS_URL, status=402, json={"title": "Payment Required", "type": "https://api.twitter.com/2/problems/credits-depleted"})
+    assert publish_post(x_rt, post.id) == "paused"
+    session.expire_all()
+    account = session.scalars(select(XAccount)).one()
+    # Nothing was posted and the post is fine: it waits with its text and photos, not failed.
+    assert post.state is PostState.QUEUED and post.text == text and not post.maybe_posted
+    assert "credits" in account.paused_reason and "Resume" in account.paused_reason
+    assert all(photo.state is not PhotoState.DESTROYED for photo in post.photos)
+    run(queue, clock, minutes=30)
+    assert len(tweet_calls(x_api)) == 1  # nothing more is sent while paused
+    x_api.replace(responses.POST, TWEETS_URL, json={"data": {"id": "1901", "text": "ok"}})
+    leader = make.user(Role.ADMIN)
+    x_account.resume(session, leader)
+    session.commit()
+    run(queue, clock, minutes=1)
+    session.expire_all()
+    assert post.state is PostState.PUBLISHED and len(tweet_calls(x_api)) == 2 and x_rt.spool.names() == []
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(["x.paused", "x.resumed"]))).all()
+    assert actions == ["x.paused", "x.resumed"]
 
 
 def test_timeout_is_reconciled_from_the_timeline_without_a_second_post(session, x_rt, outing, queue, clock, x_api) -> None:  # type: ignore[no-untyped-def]

@@ -209,6 +209,21 @@ def test_disconnect_forgets_tokens(x_auth: AuthActions, x_settings: Settings, db
     assert db.scalars(select(AuditEvent.action).where(AuditEvent.action == "x.disconnected")).one()
 
 
+def test_resume_clears_a_pause_and_is_audited(x_auth: AuthActions, x_settings: Settings, db: Session) -> None:
+    save_tokens(db, None, TokenBox(x_settings.token_key), XTokens("t", "s", "42", "ourschool"), datetime.now(UTC))
+    pause(db, "X says the school's API credits have run out. Press Resume on the X channel.")
+    db.commit()
+    page = unescape(x_auth.client.get("/account/").get_data(as_text=True))
+    assert "credits have run out" in page and ">Resume</button>" in page
+    x_auth.post("/account/resume")
+    db.expire_all()
+    assert get_account(db).paused_reason == ""  # type: ignore[union-attr]
+    assert "Posting to X has resumed" in _flashes(x_auth.client)
+    assert db.scalars(select(AuditEvent.action).where(AuditEvent.action == "x.resumed")).one()
+    x_auth.post("/account/resume")  # nothing paused any more: said plainly, nothing changes
+    assert "not paused" in _flashes(x_auth.client)
+
+
 def test_reply_settings_are_saved(x_auth: AuthActions, db: Session) -> None:
     x_auth.post("/account/", {"reply_settings": "following"})
     db.expire_all()
@@ -226,5 +241,5 @@ def test_only_senior_leaders_reach_the_account_pages(
     auth.login(make.user(role))
     token = auth.token("/")
     for method, path in [("GET", "/account/"), ("POST", "/account/"), ("POST", "/account/connect"),
-                         ("GET", "/account/callback?oauth_token=a&oauth_verifier=b"), ("POST", "/account/disconnect")]:
+                         ("GET", "/account/callback?oauth_token=a&oauth_verifier=b"), ("POST", "/account/disconnect"), ("POST", "/account/resume")]:
         assert client.open(path, method=method, data={"csrf_token": token}).status_code == 403, path

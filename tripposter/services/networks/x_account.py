@@ -137,6 +137,23 @@ def pause(session: Session, reason: str) -> XAccount:
     return account
 
 
+def resume(session: Session, actor: User) -> XAccount:
+    """A senior leader says the cause is fixed (credits added, say): posting to X starts again.
+
+    If X still refuses, the next post pauses it again, with nothing sent and nothing lost.
+
+    Raises:
+        ServiceError: posting to X is not paused.
+    """
+    account = get_account(session)
+    if account is None or not account.paused_reason:
+        raise ServiceError("Posting to X is not paused, so there is nothing to resume.")
+    reason, account.paused_reason = account.paused_reason, ""
+    session.flush()
+    audit.record(session, actor, "x.resumed", account, reason=reason)
+    return account
+
+
 def record_limits(session: Session, daily: RateLimit | None) -> None:
     """Remember the 24-hour posting cap X last reported (nothing changes when X said nothing)."""
     account = get_account(session)
@@ -197,9 +214,8 @@ def publisher_for(session: Session, settings: Settings) -> Publisher:
         )
     account = get_account(session)
     if account is not None and account.paused_reason:
-        raise NotConnectedError(
-            f"Posting to X is paused: {account.paused_reason} A senior leader needs to reconnect the X account."
-        )
+        # The reason says what to do (reconnect, or add credits and resume).
+        raise NotConnectedError(f"Posting to X is paused: {account.paused_reason}")
     tokens = load_tokens(session, TokenBox(settings.token_key))
     return XPublisher(settings.x_consumer_key, settings.x_consumer_secret, tokens)
 

@@ -25,6 +25,7 @@ from ...spool import SpoolError
 from ..audit import events as audit
 from ..deletion.destruction import destroy_photo
 from ..networks import x_account
+from ..networks.budget import charge, over_budget
 from ..school.rules import photo_consent, trip_window, weekly_hours
 from ..school.settings import get_school
 from .attempts import HELD_AUTHOR, SAME_TEXT_DUPLICATE, attempt_of, same_text_posted
@@ -80,6 +81,11 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
         return "not-due"
     if _paused(session, rt):
         return "paused"
+    if waiting := over_budget(session, rt.settings, post, now):
+        # Nothing changes but what the teacher reads, and only while the post still waits.
+        session.execute(update(Post).where(Post.id == post_id, Post.state.in_([PostState.QUEUED, PostState.SCHEDULED]))
+                        .values(last_error=waiting).execution_options(synchronize_session=False))
+        return "over-budget"
     # The compare-and-set comes first, and every later write in this transaction depends on it.
     # What was read above may already be stale: another worker (or the teacher's cancel) can
     # change the row between a read and a write, and on SQLite the driver does not even open the
@@ -147,6 +153,7 @@ def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily:
             post.outbox_kept_until = now + timedelta(days=rt.settings.outbox_retention_days)
         for photo in post.photos:
             photo.state = PhotoState.PUBLISHED
+        charge(post, rt.settings)
         x_account.record_limits(session, daily)
         audit.record(session, None, "post.published", post, remote_id=remote_id, url=url)
 
@@ -186,8 +193,10 @@ def _handle_error(rt: Runtime, post_id: int, exc: UserFacingError) -> str:
             # X's reset time when it gave one (429), else exponential backoff (5xx, timeouts).
             backoff = min(timedelta(minutes=2 ** min(post.attempts, 10)), MAX_BACKOFF)
             return _reschedule(session, rt, post, exc.retry_at or now + backoff, now, state=PostState.QUEUED, why=exc.code)
-        if isinstance(exc, pub.NeedsReconnectError):
-            post.state = PostState.QUEUED  # waits, visibly, until a senior leader reconnects
+        if isinstance(exc, (pub.NeedsReconnectError, pub.PausedError)):
+            # Nothing was posted and the post itself is fine (a refused connection, X's credits
+            # spent): it waits, visibly, until a senior leader reconnects or resumes.
+            post.state = PostState.QUEUED
             x_account.pause(session, exc.user_message)
             return "paused"
         # Rejected, or a photo that no longer passes the pipeline: the teacher gets the photos back.

@@ -23,6 +23,8 @@ from ..audit import events as audit
 from ..deletion.destruction import Reconciled, destroy_photo, finish_destructions, reconcile_spool
 from ..deletion.outbox import OutboxSettled, settle_outbox
 from ..errors import ServiceError
+from ..networks import x_account
+from ..networks.budget import charge
 from .attempts import SAME_TEXT_DUPLICATE, attempt_of
 from .publishing import destroy_post_photos, get_post, record_published
 
@@ -78,6 +80,10 @@ def reconcile_unknown(rt: Runtime, post_id: int) -> str:
             found = rt.publisher_for(session).find_recent(post.text, attempt)
         except pub.CannotTellError as exc:
             return _needs_human(rt, post_id, exc.user_message if isinstance(exc, pub.AmbiguousError) else "")
+        except (pub.PausedError, pub.NeedsReconnectError) as exc:
+            with transaction(rt.sessions) as paused:
+                x_account.pause(paused, exc.user_message)  # no more asking until a person acts
+            return "later"
         except pub.PublishError:
             return "later"  # X is down or refusing: try again on the next round
         if found is not None and _twin_unsettled(session, post):
@@ -150,6 +156,7 @@ def resolve_unknown(rt: Runtime, session: Session, actor: User, public_id: str, 
         raise ServiceError("That post is not waiting for a decision any more.")
     if decision == "posted":
         post.published_at = now
+        charge(post, rt.settings)  # it went out on X, so X charged for it
         for photo in post.photos:
             photo.state = PhotoState.PUBLISHED
             destroy_photo(session, rt.spool, photo, Fate.POSTED, now, reason="confirmed posted by a senior leader")

@@ -32,6 +32,10 @@ class SchoolInput:
     retention_hours: int
     require_two_factor: bool = False
     guard_staff_surnames: bool = False
+    x_monthly_budget_cents: int | None = None  # None: no limit on what posting to X may spend
+
+
+MAX_X_BUDGET_CENTS = 1_000_000  # $10,000 a month: beyond any school's need, so a slip of the keyboard shows
 
 
 def get_school(session: Session) -> SchoolSettings:
@@ -68,6 +72,8 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
     handles = _words(data.allowed_handles)
     if bad := [h for h in handles if not HANDLE.match(h)]:
         errors["allowed_handles"] = f"\u201c{bad[0][:30]}\u201d is not an X handle (up to 15 letters, digits or _)."
+    if data.x_monthly_budget_cents is not None and not 0 <= data.x_monthly_budget_cents <= MAX_X_BUDGET_CENTS:
+        errors["x_monthly_budget"] = "Give an amount between $0 and $10,000, or leave it empty for no limit."
     if not 1 <= data.retention_hours <= 24 * 14:
         errors["retention_hours"] = "Choose between 1 hour and 14 days (336 hours)."
     if errors:
@@ -83,6 +89,7 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
     school.allow_blurred_without_consent = data.allow_blurred_without_consent
     school.retention_hours = data.retention_hours
     school.guard_staff_surnames = data.guard_staff_surnames
+    school.x_monthly_budget_cents = data.x_monthly_budget_cents
     if school.require_two_factor != data.require_two_factor:
         school.require_two_factor = data.require_two_factor
         audit.record(session, actor, "auth.2fa_required" if data.require_two_factor else "auth.2fa_optional", school)
@@ -96,6 +103,7 @@ def update_school(session: Session, actor: User, data: SchoolInput) -> SchoolSet
 AUDITED = (
     "name", "timezone", "posting_hours", "required_hashtags", "allowed_handles", "banned_words",
     "first_names_allowed", "allow_blurred_without_consent", "retention_hours", "guard_staff_surnames",
+    "x_monthly_budget_cents",
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DecimalField,
     EmailField,
     IntegerField,
     PasswordField,
@@ -50,6 +51,10 @@ class SchoolForm(FlaskForm):
     banned_words = TextAreaField("Text-speak and words never to post", validators=[Length(max=5000)])
     require_two_factor = BooleanField(
         "Senior leaders and office staff must use two-step sign-in (a code from an app on their phone)"
+    )
+    x_monthly_budget = DecimalField(
+        "Most that posting to X may spend each month (US dollars)", places=2,
+        validators=[Optional(), NumberRange(0, 10_000, "Give an amount between $0 and $10,000, or leave it empty.")],
     )
     retention_hours = IntegerField(
         "Longest time a photo may wait before it is destroyed (hours)",

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from ...config import Settings
 from ...models import Role, utcnow
 from ...services.errors import ServiceError
-from ...services.networks import x_account
+from ...services.networks import budget, x_account
 from ...services.networks.x_account_connect import begin_connect, complete_connect, connect_problem
 from ..core.access import roles
 from ..core.database import db_session
@@ -58,6 +58,7 @@ def show() -> Response | str:
         status=status,
         settings=settings,
         problem=connect_problem(settings),
+        budget=budget.this_month(db, utcnow()),
         form=form,
         action=ActionForm(),
     )
@@ -102,6 +103,21 @@ def callback() -> Response:
     db.commit()
     name = f" @{account.screen_name}" if account.screen_name else ""
     flash(f"The school's X account{name} is connected.", "success")
+    return redirect(url_for("account.show"))
+
+
+@bp.route("/resume", methods=["POST"])
+@roles(Role.ADMIN)
+def resume() -> Response:
+    if ActionForm().validate_on_submit():
+        try:
+            x_account.resume(db_session(), current_user)
+        except ServiceError as exc:
+            flash(exc.user_message, "error")
+        else:
+            db_session().commit()
+            flash("Posting to X has resumed. Waiting posts go at their next turn; if X still refuses, "
+                  "posting pauses again and nothing is lost.", "success")
     return redirect(url_for("account.show"))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -25,6 +27,8 @@ def edit() -> Response | str:
     form = school_form_class()(obj=school)
     form.timezone.choices = timezone_choices()
     if not form.is_submitted():
+        budget = school.x_monthly_budget_cents
+        form.x_monthly_budget.data = None if budget is None else Decimal(budget) / 100
         for i, day in enumerate(WEEKDAYS):
             span = school.hours_for(i)
             getattr(form, f"{day}_start").data = span[0] if span else None
@@ -55,4 +59,5 @@ def _input(form: SchoolForm) -> SchoolInput:
         retention_hours=form.retention_hours.data or 24,
         require_two_factor=bool(form.require_two_factor.data),
         guard_staff_surnames=bool(form.guard_staff_surnames.data),
+        x_monthly_budget_cents=None if form.x_monthly_budget.data is None else int(form.x_monthly_budget.data * 100),
     )

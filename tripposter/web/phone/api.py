@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ...models import PostState, Role
 from ...services.errors import NotFoundError, ServiceError
+from ...services.networks.costs import post_cost
 from ...services.posting import photo_review, photos, posts
 from ...services.posting.trip_grace import has_ended, photos_until
 from ...services.school.rules import photo_consent
@@ -187,14 +188,17 @@ def delete_photo(public_id: str) -> Response:
 def caption_check() -> Response:
     data = body()
     rt = runtime()
+    described = alt_texts(data)  # one per photo
     result = posts.check_caption_for(
         db_session(), current_user, integer(data, "trip_id", low=1), text(data, "caption", required=False), id_list(data, "tagged"),
-        alt_texts(data),
+        described,
         now=rt.clock(), grace_days=rt.settings.trip_grace_days,
     )
+    cost = post_cost(rt.settings, result.text, len(described))
     return jsonify({
         "text": result.text, "weighted_length": result.weighted_length,
         "problems": problems_json(result.problems), "warnings": problems_json(result.warnings),
+        "cost": cost and {"network": cost.network, "dollars": cost.dollars, "warning": cost.warning},
     })
 
 

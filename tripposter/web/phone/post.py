@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from ...models import Photo, PhotoState, PostState, Role, Trip
 from ...services.errors import NotFoundError, ServiceError
+from ...services.networks.costs import price_note
 from ...services.posting import photo_review, photos, posts, recovery
 from ..core.access import roles
 from ..core.database import db_session, queue, runtime
@@ -59,7 +60,8 @@ def _trip_page(
     upload = UploadForm(formdata=None, key=new_key())
     context = views.trip_page(db_session(), current_user, trip, runtime().clock())
     return render_template(
-        "post/trip.html", form=form, upload=upload, problems=problems or [], upload_error=upload_error, **context
+        "post/trip.html", form=form, upload=upload, problems=problems or [], upload_error=upload_error,
+        price_note=price_note(runtime().settings), **context
     )
 
 

@@ -1,7 +1,7 @@
 """channels: the school's Bluesky, Mastodon and Facebook Page connections, secrets sealed
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 03:40:00.000000
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import tripposter.models.base
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
