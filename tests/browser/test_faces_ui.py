@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from flask import Flask
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -99,7 +100,9 @@ def test_group_photo_boxes_fit_the_faces_never_overlap_and_read_in_order(
     page.locator("button.face").first.click()
     page.get_by_role("button", name="Sam Lee").click()
     page.get_by_role("button", name="Face 1: Sam Lee").wait_for()
-    assert page.locator(".face-label").first.inner_text() == "1 Sam"  # the first name, on the teacher's screen only
+    # The first name, on the teacher's screen only. The card is redrawn, and its labels shown once placed.
+    expect(page.locator(".face-label").first).to_have_text("1 Sam", timeout=15_000)
+    expect(page.locator(".face-label").first).to_be_visible(timeout=15_000)
     shots(page, "named-face")
 
 
