@@ -219,7 +219,8 @@ def test_every_tap_gets_visible_feedback_and_who_is_in_the_photo_applies_the_rul
     page.get_by_role("button", name="Face 1: blurred").click()
     page.get_by_role("button", name="Ava Khan").click(force=True)
     note = page.locator(".chips .note")
-    assert note.is_visible() and "Ava Khan has no photo consent" in note.inner_text()
+    expect(note).to_contain_text("Ava Khan has no photo consent", timeout=15_000)
+    expect(note).to_be_visible()
     notice(page, "Ava Khan has no photo consent")
     shots(page, "no-consent-tap")
 
