@@ -26,9 +26,11 @@ from tripposter.models import (
     Role,
 )
 from tripposter.runtime import Runtime
+from tripposter.services.deletion.rows import build_log
 from tripposter.services.networks import channels
 from tripposter.services.posting import publications
 from tripposter.services.posting.publishing import publish_post
+from tripposter.web.phone.api_io import post_json
 
 APPLY = "com.atproto.repo.applyWrites"
 
@@ -119,6 +121,14 @@ def test_a_post_goes_to_the_outbox_bluesky_and_mastodon_once_each_then_its_photo
     session.expire_all()
     assert photo.state is PhotoState.DESTROYED and rt.spool.names() == []
     assert actions(session, "publication.") == ["publication.published", "publication.published"]
+    # The deletion log and the phone show every place the post went.
+    (row,) = build_log(session, outing.trip).rows
+    assert row.all_urls.split() == [post.remote_url, sent[ChannelKind.BLUESKY].url, sent[ChannelKind.MASTODON].url]
+    shown = post_json(session.get(Post, post.id), "Europe/London", clock.now)["channels"]  # type: ignore[arg-type]
+    assert shown == [
+        {"network": "Bluesky", "state": "published", "url": sent[ChannelKind.BLUESKY].url, "error": ""},
+        {"network": "Mastodon", "state": "published", "url": f"{md.BASE}/@school/113", "error": ""},
+    ]
 
 
 def test_mastodon_down_twice_then_up_posts_once_and_the_photos_wait_for_it(

@@ -43,6 +43,15 @@ def create_publications(session: Session, post: Post) -> list[Publication]:
     return made
 
 
+def channel_copies(session: Session | None, post_id: int) -> list[tuple[Publication, ChannelKind]]:
+    """The post's copy on each channel, with the channel's network, in the order they were connected."""
+    if session is None:
+        return []
+    query = (select(Publication, Channel.kind).join(Channel, Channel.id == Publication.channel_id)
+             .where(Publication.post_id == post_id).order_by(Publication.id))
+    return [(publication, ChannelKind(kind)) for publication, kind in session.execute(query).all()]
+
+
 def unsettled(session: Session, post_id: int) -> bool:
     """Some channel may still get this post: its photos must be kept."""
     query = select(Publication.id).where(Publication.post_id == post_id, Publication.state.in_(UNSETTLED))
