@@ -28,7 +28,7 @@ from tripposter.models import (
 from tripposter.runtime import Runtime
 from tripposter.services.deletion.rows import build_log
 from tripposter.services.networks import channels
-from tripposter.services.posting import publications
+from tripposter.services.posting import posts, publications
 from tripposter.services.posting.publishing import publish_post
 from tripposter.web.phone.api_io import post_json
 
@@ -262,3 +262,24 @@ def test_two_workers_claiming_the_same_publication_send_it_once(
     assert second == ["taken"]
     assert pds.calls[APPLY] == 1
     assert publications_of(session, post)[ChannelKind.BLUESKY].state is PublicationState.PUBLISHED
+
+
+def test_a_post_taken_back_cancels_its_network_copies_and_a_disconnected_network_gets_nothing(
+    session: Session, rt: Runtime, outing: Outing, queue: Queue, connect, pds: FakePDS,  # noqa: F811
+) -> None:
+    (bluesky,) = connect(ChannelKind.BLUESKY)
+    first = queue_post(session, rt, outing, receive(session, rt, outing))
+    second = queue_post(session, rt, outing, receive(session, rt, outing, key="photo-key-0002"), key="post-key-0002")
+    posts.cancel_post(session, outing.lead, first.public_id)
+    session.commit()
+    channels.disconnect(session, None, bluesky.id, rt.clock())
+    session.commit()
+
+    queue.tick()
+    assert publish_post(rt, second.id) == "published"
+
+    assert publications_of(session, first)[ChannelKind.BLUESKY].state is PublicationState.CANCELLED
+    assert publications_of(session, second)[ChannelKind.BLUESKY].state is PublicationState.CANCELLED
+    assert pds.calls[APPLY] == 0
+    session.expire_all()
+    assert all(photo.state is PhotoState.DESTROYED for photo in session.get(Post, second.id).photos)  # type: ignore[union-attr]

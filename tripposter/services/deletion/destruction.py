@@ -72,8 +72,8 @@ def finish_destructions(session: Session, spool: Spool, now: datetime) -> int:
     # settled its post) must be read as the row is now, or its old state would be taken for its fate.
     # A published post's photos wait while any connected channel may still need them.
     waiting = select(Publication.post_id).where(Publication.state.in_(UNSETTLED))
-    query = (select(Photo).where(Photo.state.in_(list(FATE_OF_STATE)), Photo.post_id.is_(None) | Photo.post_id.not_in(waiting))
-             .execution_options(populate_existing=True))
+    kept = (Photo.state == PhotoState.PUBLISHED) & Photo.post_id.is_not(None) & Photo.post_id.in_(waiting)
+    query = select(Photo).where(Photo.state.in_(list(FATE_OF_STATE)), ~kept).execution_options(populate_existing=True)
     settled = list(session.scalars(query))
     for photo in settled:
         url = photo.post.remote_url if photo.post is not None else None

@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 from ...db import transaction
 from ...models import Channel, ChannelKind, PhotoState, Post, PostState, Publication, PublicationState
 from ...models.publications import UNSETTLED
+from ...pipeline.errors import PipelineError
 from ...publishers import base as pub
 from ...runtime import Runtime
+from ...spool import SpoolError
 from ..audit import events as audit
 from ..networks.channel_publishers import publisher_for_channel
 from .lease import LEASE, LeaseKeeper
@@ -59,10 +61,11 @@ def unsettled(session: Session, post_id: int) -> bool:
 
 
 def due_publications(session: Session, now: datetime, post_id: int | None = None) -> list[int]:
-    """Pending publications of published posts whose time has come."""
+    """Pending publications of published posts whose time has come (a paused channel's wait for a person)."""
     query = (
         select(Publication.id).join(Post, Post.id == Publication.post_id)
-        .where(Publication.state == PENDING, Post.state == PostState.PUBLISHED,
+        .join(Channel, Channel.id == Publication.channel_id)
+        .where(Publication.state == PENDING, Post.state == PostState.PUBLISHED, Channel.paused_reason == "",
                or_(Publication.next_try_at.is_(None), Publication.next_try_at <= now))
     )
     if post_id is not None:
@@ -103,7 +106,7 @@ def send_publication(rt: Runtime, publication_id: int, build: RequestBuilder) ->
             publisher = publisher_for_channel(channel, rt.settings.token_key)
         except pub.PublishError as exc:
             return record_error(rt, publication_id, exc)
-        except Exception as exc:  # a photo that no longer reads or passes the pipeline: never sent
+        except (PipelineError, SpoolError) as exc:  # a photo that no longer reads or passes the pipeline
             message = "A photo of this post could not be prepared again, so it was not sent here."
             return record_error(rt, publication_id, pub.RejectedError(message), detail=type(exc).__name__)
         sealed = channel.secret

@@ -64,7 +64,7 @@ def recover(rt: Runtime, *, spool: bool = False) -> RecoveryReport:
         outcome = reconcile_unknown(rt, post_id)
         report.reconciled[outcome] = report.reconciled.get(outcome, 0) + 1
     report.channels = recover_publications(rt)
-    if report.channels.get("published") or report.channels.get("expired"):
+    if any(report.channels.get(settled) for settled in ("published", "expired", "cancelled")):
         with transaction(rt.sessions) as session:  # those posts may now be settled everywhere
             finish_destructions(session, rt.spool, rt.clock())
     if spool:
