@@ -132,3 +132,29 @@ def test_0010_allows_one_active_channel_per_network_and_goes_down(tmp_path: Path
 def test_0010_allows_one_active_channel_per_network_and_goes_down_on_postgresql() -> None:
     with _scratch_postgresql("tripposter_migration_0010") as url:
         _channel_rows(url)
+
+
+def _publication_table(url: str) -> None:
+    """0011: one publication per post and channel; down removes the table, up brings it back."""
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0011")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        unique = sa_inspect(conn).get_unique_constraints("publication")
+    assert [u["column_names"] for u in unique] == [["post_id", "channel_id"]]
+    command.downgrade(cfg, "0010")
+    with engine.connect() as conn:
+        assert "publication" not in sa_inspect(conn).get_table_names()
+    engine.dispose()
+    command.upgrade(cfg, "head")
+
+
+def test_0011_adds_one_publication_per_post_and_channel_and_goes_down(tmp_path: Path) -> None:
+    _publication_table(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+
+@pytest.mark.scaled_out
+@pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
+def test_0011_adds_one_publication_per_post_and_channel_and_goes_down_on_postgresql() -> None:
+    with _scratch_postgresql("tripposter_migration_0011") as url:
+        _publication_table(url)

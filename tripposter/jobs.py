@@ -15,7 +15,8 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from .db import transaction
 from .runtime import Runtime
 from .services.deletion.retention import sweep_expired
-from .services.posting.publishing import due_posts, publish_post
+from .services.posting.publications import posts_with_due_publications
+from .services.posting.publishing import due_posts, finish_post, publish_post
 from .services.posting.recovery import recover
 
 log = logging.getLogger(__name__)
@@ -45,22 +46,31 @@ class Queue:
         def tick() -> None:
             self.tick()
 
+        @self.huey.task(name="finish_post")
+        def finish(post_id: int) -> None:
+            sent = finish_post(self.runtime, post_id)
+            log.info("post %s on its channels: %s", post_id, sent)
+
         self._publish = publish
+        self._finish = finish
 
     def enqueue_publish(self, post_id: int) -> None:
         """Ask a worker to publish ``post_id`` now. Call only after the post's row is committed."""
         self._publish(post_id)
 
     def tick(self) -> dict[str, int]:
-        """Dispatch due posts, settle interrupted ones, destroy expired photos and orphaned files."""
+        """Dispatch due posts and channel sends, settle interrupted ones, destroy expired photos and orphaned files."""
         rt = self.runtime
         report = recover(rt, spool=True)
         with transaction(rt.sessions) as session:
             swept = sweep_expired(session, rt.spool, rt.clock())
             due = due_posts(session, rt.clock())
+            channels = posts_with_due_publications(session, rt.clock())
         for post_id in due:
             self.enqueue_publish(post_id)
-        return {"due": len(due), "swept": swept, "stale": report.stale}
+        for post_id in channels:  # published on the main destination; a connected network still to go
+            self._finish(post_id)
+        return {"due": len(due), "swept": swept, "stale": report.stale, "channels": len(channels)}
 
     def drain(self, limit: int = 1000) -> int:
         """Run every queued task in this process, in order (tests, and ``tripposter jobs run``)."""

@@ -14,6 +14,24 @@ const SERVER = {
   expired: (p) => ["Expired", "It waited too long and was destroyed. Take the photo again if you still want it posted."],
 };
 
+// Each connected network's copy of a posted post, in a word (the main one is the post's own state).
+const CHANNEL = {
+  pending: "waiting to be posted",
+  sending: "being posted now",
+  published: "posted",
+  unknown: "checking whether it went out",
+  failed: "refused",
+  expired: "not posted: the photos were destroyed first",
+  cancelled: "not posted",
+};
+
+function channelList(post) {
+  const copies = post.channels || [];
+  if (!copies.length) return null;
+  return el("ul", { class: "channels" }, copies.map((c) => el("li", {}, `${c.network}: ${CHANNEL[c.state] || c.state}. `,
+    c.url ? el("a", { href: c.url }, "See it") : null, c.state === "failed" && c.error ? ` ${c.error}` : null)));
+}
+
 export function localItems(posts, photos, actions) {
   const items = [];
   for (const post of posts) {
@@ -46,6 +64,7 @@ export function serverItems(posts, actions) {
       el("p", {}, el("strong", {}, `${title}. `), detail),
       el("p", { class: "post-text" }, post.text),
       post.url ? el("a", { href: post.url }, "See the post") : null,
+      channelList(post),
       post.state === "queued" || post.state === "scheduled"
         ? el("button", { type: "button", onclick: () => actions.cancel(post) }, "Take back this post") : null);
   });

@@ -57,6 +57,9 @@ def test_every_step_is_a_real_function_of_tripposter_named_once() -> None:
         ("claim and publish", "lease"),
         ("claim and publish", "record"),
         ("claim and publish", "destroy"),
+        ("claim and publish", "channels"),
+        ("channels", "channel claim"),
+        ("channels", "destroy"),
         ("destroy", "deletion record"),
     ],
 )

@@ -6,6 +6,7 @@ from .channels import Channel, ChannelKind
 from .base import Base, utcnow
 from .people import Role, User
 from .photos import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, TripAttestation, TripLog
+from .publications import Publication, PublicationState
 from .roster import Pupil
 from .school import WEEKDAYS, SchoolSettings
 from .signins import Passkey, UserSession
@@ -24,6 +25,8 @@ __all__ = [
     "PhotoState",
     "Post",
     "PostState",
+    "Publication",
+    "PublicationState",
     "TripAttestation",
     "TripLog",
     "XAccount",

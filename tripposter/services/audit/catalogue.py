@@ -30,7 +30,7 @@ CATEGORIES: dict[str, Category] = {
     "deletions": Category("Deletions", ("photo.destroyed", "photo.orphan_destroyed", "photo.file_vanished", "retention.",
                                          "outbox.")),
     "x": Category("X account", ("x.",)),
-    "channels": Category("Networks (Bluesky, Mastodon, Facebook)", ("channel.",)),
+    "channels": Category("Networks (Bluesky, Mastodon, Facebook)", ("channel.", "publication.")),
     "logs": Category("Deletion log sign-offs", ("log.",)),
     "settings": Category("School settings", ("school.",)),
     "audit": Category("Audit log exports", ("audit.",)),
@@ -98,6 +98,15 @@ ACTIONS: dict[str, str] = {
     "channel.reconnected": "Network connected again with new details",
     "channel.tested": "Network connection tested",
     "channel.disconnected": "Network disconnected",
+    "channel.paused": "Posting to a network paused until it is reconnected",
+    "publication.published": "Post sent to a connected network",
+    "publication.retrying": "Sending to a network will be tried again",
+    "publication.unknown": "Not known whether a post reached a network",
+    "publication.requeued": "Post not found on a network, queued to send again",
+    "publication.needs_decision": "A senior leader must check a network for a post",
+    "publication.failed": "A network refused a post",
+    "publication.expired": "Post not sent to a network before its photos' retention limit",
+    "publication.cancelled": "Post not sent to a network",
     "log.attested": "Deletion log attested",
     "log.signed_off": "Deletion log signed off",
     "school.updated": "School settings changed",
@@ -182,6 +191,8 @@ def _extra(action: str, d: Mapping[str, Any]) -> str:
         return OVERRIDES.get(str(d.get("kind")), str(d.get("kind", "")))
     if action == "post.decided":
         return DECISIONS.get(str(d.get("decision")), str(d.get("decision", "")))
+    if action.startswith("publication.") and d.get("kind"):
+        return str(d["kind"]) + (f", {d['error']}" if d.get("error") else "")
     if action in ("post.failed", "post.unknown"):
         return str(d.get("error", ""))
     if action == "photo.destroyed":

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import DeletionRecord, Fate, Photo, PhotoState, Trip
+from ...models import DeletionRecord, Fate, Photo, PhotoState, Publication, Trip
+from ...models.publications import UNSETTLED
 from ...spool import Spool, SpoolError
 from ..audit import events as audit
 
@@ -69,7 +70,10 @@ def finish_destructions(session: Session, spool: Spool, now: datetime) -> int:
     """Destroy photos whose fate is settled but whose destruction a crash interrupted."""
     # populate_existing: a photo this session loaded earlier (say, still "posting" before recovery
     # settled its post) must be read as the row is now, or its old state would be taken for its fate.
-    query = select(Photo).where(Photo.state.in_(list(FATE_OF_STATE))).execution_options(populate_existing=True)
+    # A published post's photos wait while any connected channel may still need them.
+    waiting = select(Publication.post_id).where(Publication.state.in_(UNSETTLED))
+    kept = (Photo.state == PhotoState.PUBLISHED) & Photo.post_id.is_not(None) & Photo.post_id.in_(waiting)
+    query = select(Photo).where(Photo.state.in_(list(FATE_OF_STATE)), ~kept).execution_options(populate_existing=True)
     settled = list(session.scalars(query))
     for photo in settled:
         url = photo.post.remote_url if photo.post is not None else None

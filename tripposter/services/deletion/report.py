@@ -107,7 +107,7 @@ def live_cells(log: TripDeletionLog, row: LogRow) -> tuple[str, ...]:
         log.when(row.received_at) or "unknown",
         row.sha256,
         row.fate_text,
-        row.remote_url or "",
+        row.all_urls,
         destroyed_text(log, row),
         "yes" if row.verified else "no",
         str(row.copies),

@@ -4,13 +4,37 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ...models import Fate, Photo, PhotoState, PostState
+from ...models import Fate, Photo, PhotoState, Post, PostState, Publication, PublicationState
 from ...spool import Spool
 from ..audit import events as audit
 from .destruction import destroy_photo
+
+
+def _channel_sending(session: Session, post: Post, now: datetime) -> bool:
+    query = select(Publication.id).where(Publication.post_id == post.id, Publication.state == PublicationState.SENDING,
+                                         Publication.claimed_until > now)
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def expire_unsent(session: Session, post: Post) -> int:
+    """Every connected channel still waiting for ``post`` misses it: expired and audited, never silently lost."""
+    waiting = list(session.scalars(select(Publication.id).where(Publication.post_id == post.id,
+                                                                Publication.state == PublicationState.PENDING)))
+    count = 0
+    for publication_id in waiting:
+        why = "The photos reached their retention limit before this post could go out here."
+        moved = session.execute(  # conditional: a worker may claim it between the read and this write
+            update(Publication).where(Publication.id == publication_id, Publication.state == PublicationState.PENDING)
+            .values(state=PublicationState.EXPIRED, last_error=why).execution_options(synchronize_session=False)
+        )
+        if moved.rowcount == 1:
+            audit.record(session, None, "publication.expired", post, publication=publication_id,
+                         reason="retention limit reached")
+            count += 1
+    return count
 
 
 def sweep_expired(session: Session, spool: Spool, now: datetime) -> int:
@@ -21,6 +45,10 @@ def sweep_expired(session: Session, spool: Spool, now: datetime) -> int:
         post = photo.post
         if post is not None and post.state is PostState.PUBLISHING and (post.claimed_until or now) > now:
             continue  # a worker is sending it this minute: its own path destroys it
+        if post is not None and _channel_sending(session, post, now):
+            continue  # the same, for one of its connected channels
+        if post is not None:
+            expire_unsent(session, post)  # never a silent loss: each channel it missed is recorded
         if post is not None and (post.state.waiting or post.state is PostState.HELD):
             post.state, post.text = PostState.EXPIRED, ""
             audit.record(session, None, "post.expired", post)

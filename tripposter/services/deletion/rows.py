@@ -1,7 +1,8 @@
 """The rows of a trip's deletion log: every photo received, its fate, and when each copy was destroyed.
 
 Built from rows other services wrote (Photo, Post, DeletionRecord). Never image bytes, pupil names
-or caption text: only hashes, times, fates and the public URL of what was posted.
+or caption text: only hashes, times, fates and the public URLs of what was posted (the main one
+and each connected network's).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ...models import DeletionRecord, Fate, Photo, PhotoState, Trip, TripLog, User, utcnow
+from ...models import (
+    Channel, ChannelKind, DeletionRecord, Fate, Photo, PhotoState, Publication, PublicationState, Trip, TripLog, User,
+    utcnow,
+)
 from ..school.settings import get_school
 from .destruction import FATE_OF_STATE
 from .staff import Attestation, attestations
@@ -47,6 +51,8 @@ class LogRow:
     held_until: datetime | None
     outbox_until: datetime | None = None  # the outbox still holds the posted copy until then
     outbox_destroyed_at: datetime | None = None
+    # The same post on each connected network (Bluesky, Mastodon, a Facebook Page): (network, address).
+    channel_urls: tuple[tuple[str, str], ...] = ()
 
     @property
     def counted(self) -> bool:
@@ -63,6 +69,16 @@ class LogRow:
         url = self.remote_url or ""
         on_site = url.startswith("/") and url[1:2] not in ("/", "\\")
         return url if url.startswith(("https://", "http://")) or on_site else None
+
+    @property
+    def channel_links(self) -> tuple[tuple[str, str], ...]:
+        """Each network's copy whose address is a web address, to link to."""
+        return tuple((network, url) for network, url in self.channel_urls if url.startswith(("https://", "http://")))
+
+    @property
+    def all_urls(self) -> str:
+        """Every address the photo's post went to, main one first, for the CSV and PDF."""
+        return " ".join([*([self.remote_url] if self.remote_url else []), *(url for _, url in self.channel_urls)])
 
     @property
     def held(self) -> bool:
@@ -184,12 +200,29 @@ def _rows(session: Session, trip: Trip) -> list[LogRow]:
     known = set(ids)
     by_photo = {r.photo_id: r for r in records if r.photo_id in known}
     names = _pupil_names(trip)
-    rows = [_photo_row(p, by_photo.get(p.id), names) for p in photos]
+    copies = _channel_urls(session, {p.post_id for p in photos if p.post_id is not None})
+    rows = [_photo_row(p, by_photo.get(p.id), names, copies.get(p.post_id or 0, ())) for p in photos]
     rows += [_record_row(r, names) for r in records if r.photo_id not in by_photo]
     return sorted(rows, key=lambda r: (r.received_at is None, r.received_at or _EPOCH, r.short_id))
 
 
-def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[str] | None) -> LogRow:
+def _channel_urls(session: Session, post_ids: set[int]) -> dict[int, tuple[tuple[str, str], ...]]:
+    """The address of each post's published copy on each connected network."""
+    if not post_ids:
+        return {}
+    query = (select(Publication.post_id, Channel.kind, Publication.url)
+             .join(Channel, Channel.id == Publication.channel_id)
+             .where(Publication.post_id.in_(post_ids), Publication.state == PublicationState.PUBLISHED)
+             .order_by(Publication.id))
+    found: dict[int, list[tuple[str, str]]] = {}
+    for post_id, kind, url in session.execute(query).all():
+        if url:
+            found.setdefault(post_id, []).append((ChannelKind(kind).label, url))
+    return {post_id: tuple(urls) for post_id, urls in found.items()}
+
+
+def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[str] | None,
+               channel_urls: tuple[tuple[str, str], ...] = ()) -> LogRow:
     fate = record.fate if record else FATE_OF_STATE.get(photo.state)
     destroyed_at = record.deleted_at if record else photo.destroyed_at
     post = photo.post
@@ -215,6 +248,7 @@ def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[st
         held_until=photo.expires_at if destroyed_at is None else None,
         outbox_until=post.outbox_kept_until if post and fate is Fate.POSTED and not post.outbox_destroyed_at else None,
         outbox_destroyed_at=post.outbox_destroyed_at if post and fate is Fate.POSTED else None,
+        channel_urls=channel_urls if fate is Fate.POSTED else (),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from types import TracebackType
 
@@ -39,10 +40,13 @@ def renew(rt: Runtime, post_id: int) -> bool:
 
 
 class LeaseKeeper:
-    """Renews a post's lease every ``rt.lease_renew_seconds`` until the ``with`` block ends."""
+    """Renews a post's lease every ``rt.lease_renew_seconds`` until the ``with`` block ends.
 
-    def __init__(self, rt: Runtime, post_id: int) -> None:
-        self.rt, self.post_id = rt, post_id
+    ``renewer`` renews something else the same way (a channel's publication: ``publications.renew``).
+    """
+
+    def __init__(self, rt: Runtime, post_id: int, renewer: Callable[[Runtime, int], bool] | None = None) -> None:
+        self.rt, self.post_id, self._renewer = rt, post_id, renewer
         self.renewals = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"lease-{post_id}", daemon=True)
@@ -58,7 +62,7 @@ class LeaseKeeper:
     def _run(self) -> None:
         while not self._stop.wait(self.rt.lease_renew_seconds):
             try:
-                if not renew(self.rt, self.post_id):
+                if not (self._renewer or renew)(self.rt, self.post_id):
                     # Recovery already took the post over; the send goes on, and its answer still counts.
                     log.warning("post %s: lease lost while publishing", self.post_id)
                     return

@@ -28,6 +28,7 @@ from ..school.settings import get_school
 from .photo_review import unchecked_problem
 from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo
 from .trip_grace import DEFAULT_GRACE_DAYS, refuse_duplicates, trip_for_post
+from .publications import create_publications
 
 When = Literal["now", "later", "after_trip"]
 
@@ -149,6 +150,7 @@ def _new_post(session: Session, user: User, request: PostRequest, now: datetime,
         photo.post_id, photo.position, photo.state = post.id, position, PhotoState.POSTING
         # A photo waiting for a later window is kept that long, but never past the day after the trip.
         photo.expires_at = min(max(photo.expires_at, decision.post_at + timedelta(hours=1)), latest)
+    create_publications(session, post)  # one copy for each connected network, sent after the main one
     _audit_queued(session, user, post, school, trip, decision, request, [w.rule for w in caption.warnings])
     return post
 

@@ -33,6 +33,7 @@ from .lease import LEASE, LeaseKeeper
 from .name_checks import hold_if_named
 from .photo_review import posting_image
 from .posts import release_photos
+from .publications import send_publications, unsettled
 
 MAX_BACKOFF = timedelta(hours=1)
 OUTBOX_URL = "/outbox/"
@@ -67,9 +68,16 @@ def publish_post(rt: Runtime, post_id: int) -> str:
     rt.checkpoint("sent")
     record_published(rt, post_id, published.remote_id, published.url, published.daily_limit)
     rt.checkpoint("recorded")
-    destroy_post_photos(rt, post_id)
+    finish_post(rt, post_id)
     rt.checkpoint("destroyed")
     return "published"
+
+
+def finish_post(rt: Runtime, post_id: int) -> dict[str, int]:
+    """Send a published post to each connected channel still due, then destroy its photos if all are settled."""
+    sent = send_publications(rt, post_id, lambda session, post: _build_request(session, rt, post))
+    destroy_post_photos(rt, post_id)
+    return sent
 
 
 def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
@@ -159,9 +167,11 @@ def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily:
 
 
 def destroy_post_photos(rt: Runtime, post_id: int) -> None:
-    """Destroy every photo of a published post; each gets its DeletionRecord."""
+    """Destroy every photo of a published post, once no channel still waits for them; each gets its DeletionRecord."""
     with transaction(rt.sessions) as session:
         post = get_post(session, post_id)
+        if unsettled(session, post_id):
+            return  # a channel still needs the photos: the tick sends it, then destroys them
         for photo in post.photos:
             if photo.state is not PhotoState.DESTROYED:
                 destroy_photo(session, rt.spool, photo, Fate.POSTED, rt.clock(), url=post.remote_url)

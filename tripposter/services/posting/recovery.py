@@ -26,6 +26,8 @@ from ..errors import ServiceError
 from ..networks import x_account
 from ..networks.budget import charge
 from .attempts import SAME_TEXT_DUPLICATE, attempt_of
+from .publication_recovery import recover_publications
+from .publications import unsettled
 from .publishing import destroy_post_photos, get_post, record_published
 
 Decision = Literal["posted", "resend", "cancel"]
@@ -39,6 +41,7 @@ class RecoveryReport:
     reconciled: dict[str, int] = field(default_factory=dict)
     spool: Reconciled | None = None
     outbox: OutboxSettled | None = None
+    channels: dict[str, int] = field(default_factory=dict)
 
 
 def recover(rt: Runtime, *, spool: bool = False) -> RecoveryReport:
@@ -60,6 +63,10 @@ def recover(rt: Runtime, *, spool: bool = False) -> RecoveryReport:
     for post_id in unknown:
         outcome = reconcile_unknown(rt, post_id)
         report.reconciled[outcome] = report.reconciled.get(outcome, 0) + 1
+    report.channels = recover_publications(rt)
+    if any(report.channels.get(settled) for settled in ("published", "expired", "cancelled")):
+        with transaction(rt.sessions) as session:  # those posts may now be settled everywhere
+            finish_destructions(session, rt.spool, rt.clock())
     if spool:
         with transaction(rt.sessions) as session:
             report.spool = reconcile_spool(session, rt.spool, rt.clock())
@@ -157,9 +164,11 @@ def resolve_unknown(rt: Runtime, session: Session, actor: User, public_id: str, 
     if decision == "posted":
         post.published_at = now
         charge(post, rt.settings)  # it went out on X, so X charged for it
+        keep = unsettled(session, post.id)  # connected channels still to get it: the tick sends, then destroys
         for photo in post.photos:
             photo.state = PhotoState.PUBLISHED
-            destroy_photo(session, rt.spool, photo, Fate.POSTED, now, reason="confirmed posted by a senior leader")
+            if not keep:
+                destroy_photo(session, rt.spool, photo, Fate.POSTED, now, reason="confirmed posted by a senior leader")
     elif decision == "resend":
         post.scheduled_for = now
         if held:

@@ -15,7 +15,9 @@ from ...pipeline.photo import scrub_photo
 from ..deletion import destruction, log, report, retention, rows
 from ..networks import x_account
 from ..school import rules
-from . import lease, name_checks, photo_review, photos, posts, publishing, recovery
+from . import (
+    lease, name_checks, photo_review, photos, posts, publication_recovery, publications, publishing, recovery,
+)
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,17 @@ WALK: tuple[Step, ...] = (
     Step("network", "The school's connected account picks the publisher (the outbox when none).",
          x_account.publisher_for),
     Step("record", "The remote id is committed the moment the network returns it.", publishing.record_published),
-    Step("destroy", "Every local copy of the post's photos is destroyed.", publishing.destroy_post_photos),
+    Step("channels", "Then each connected network (Bluesky, Mastodon, a Facebook Page) gets the same post, once each.",
+         publishing.finish_post),
+    Step("channel claim", "For each network's copy, one worker wins it; its attempt id is committed before the send.",
+         publications.send_publications),
+    Step("destroy", "Every local copy is destroyed, once every network has the post or has settled.",
+         publishing.destroy_post_photos),
     Step("deletion record", "Each destroyed photo gets the DeletionRecord that proves it.", destruction.destroy_photo),
     # When things go wrong, and afterwards.
     Step("recover", "After a crash: settle posts whose outcome is unknown, finish destructions.", recovery.recover),
+    Step("recover channels", "The same for each network's copy: asked with find_recent, never sent blindly.",
+         publication_recovery.recover_publications),
     Step("sweep", "A photo never posted is destroyed at its retention limit all the same.", retention.sweep_expired),
     Step("deletion log", "The trip's log: every photo received, its fate, when each copy went.", rows.build_log),
     Step("attest", "Each member of staff confirms for their own phone.", log.attest),

@@ -6,11 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort, request
+from sqlalchemy.orm import object_session
 
 from ...models import Photo, Post, PostState, Trip
 from ...pipeline.errors import Problem
 from ...pipeline.window import describe
 from ...services.posting.photo_review import preview_version
+from ...services.posting.publications import channel_copies
 
 MAX_TEXT = 5000
 
@@ -163,6 +165,10 @@ def post_json(post: Post, tz: str, now: datetime) -> dict[str, Any]:
         "url": post.remote_url,
         "error": post.last_error,
         "urgent": bool(post.urgent_reason),
+        "channels": [
+            {"network": kind.label, "state": p.state.value, "url": p.url, "error": p.last_error}
+            for p, kind in channel_copies(object_session(post), post.id)
+        ],
     }
 
 
