@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -23,12 +23,13 @@ from ...pipeline.window import WindowDecision, decide, describe, end_of_trip, is
 from ...publishers.base import MAX_IMAGES
 from ..audit import events as audit
 from ..errors import NotFoundError, ServiceError
+from ..networks.fitting import caption_problems
 from ..school.rules import caption_rules, photo_consent, pupil_consents, roster_names, trip_window, weekly_hours
 from ..school.settings import get_school
 from .photo_review import unchecked_problem
 from .photos import PUBLIC_ID, IdempotencyConflictError, check_key, own_photo
-from .trip_grace import DEFAULT_GRACE_DAYS, refuse_duplicates, trip_for_post
 from .publications import create_publications
+from .trip_grace import DEFAULT_GRACE_DAYS, refuse_duplicates, trip_for_post
 
 When = Literal["now", "later", "after_trip"]
 
@@ -70,7 +71,11 @@ def check_caption_for(
     pupils = [p for p in consents if p.pupil_id in set(tagged)]
     alts = [AltText(text, tuple(p for p in consents if p.pupil_id in set(ids))) for text, ids in alt_texts]
     school = get_school(session)
-    return check_caption(caption, caption_rules(school, trip), roster_names(session, school), pupils, alts)
+    result = check_caption(caption, caption_rules(school, trip), roster_names(session, school), pupils, alts)
+    # The same text goes to every connected network: each must take its length.
+    if longer := [p for p in caption_problems(session, result.text) if p not in result.problems]:
+        result = replace(result, problems=(*result.problems, *longer))
+    return result
 
 
 def create_post(

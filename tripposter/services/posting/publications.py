@@ -30,6 +30,7 @@ from ...runtime import Runtime
 from ...spool import SpoolError
 from ..audit import events as audit
 from ..networks.channel_publishers import publisher_for_channel
+from ..networks.fitting import fit_to, limits_of
 from .lease import LEASE, LeaseKeeper
 
 RequestBuilder = Callable[[Session, Post], pub.Post]
@@ -102,8 +103,10 @@ def send_publication(rt: Runtime, publication_id: int, build: RequestBuilder) ->
         publication = _get(session, publication_id)
         post, channel = _post(session, publication), _channel(session, publication)
         try:
-            request = replace(build(session, post), attempt=attempt_for(session, publication, post))
             publisher = publisher_for_channel(channel, rt.settings.token_key)
+            request = replace(build(session, post), attempt=attempt_for(session, publication, post))
+            # The same pictures, re-encoded smaller where this network takes fewer bytes.
+            request = fit_to(request, limits_of(publisher, channel.kind))
         except pub.PublishError as exc:
             return record_error(rt, publication_id, exc)
         except (PipelineError, SpoolError) as exc:  # a photo that no longer reads or passes the pipeline
