@@ -252,14 +252,17 @@ def test_senior_leader_decides_unknown_posts(
 def test_senior_leader_home_page_raises_unknown_posts_and_a_paused_account(
     auth: AuthActions, make: Factory, client: FlaskClient, db: Session
 ) -> None:
-    from tripposter.models import XAccount
+    from tripposter.models import Channel, ChannelKind, XAccount
 
     lead = make.user(Role.TRIP_LEAD)
     trip = make.trip(lead)
     db.add(Post(idempotency_key="k" * 16, request_hash="h", trip_id=trip.id, author_id=lead.id, state=PostState.UNKNOWN))
     db.add(XAccount(paused_reason="X refused our tokens."))
+    db.add(Channel(kind=ChannelKind.MASTODON, display_name="@school@mastodon.social", secret=b"sealed",
+                   paused_reason="The access token was refused."))
     db.commit()
     auth.login(make.user(Role.ADMIN))
     html = client.get("/").get_data(as_text=True)
     assert "Posting to X is paused: X refused our tokens." in html
+    assert "Posting to Mastodon is paused: The access token was refused." in html and 'href="/networks/"' in html
     assert "1 post(s) wait for your decision" in html

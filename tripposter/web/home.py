@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ..config import Settings
 from ..models import Role
 from ..services.networks import budget
+from ..services.networks.channels import paused_channels
 from ..services.networks.x_account import get_account
 from ..services.posting.recovery import unknown_posts
 from ..services.school.settings import school_today
@@ -33,7 +34,7 @@ def index() -> str:
 
 
 def leader_alerts(session: Session, settings: Settings, now: datetime) -> list[tuple[str, str]]:
-    """What a senior leader must act on: a paused X account, posts nobody can say went out."""
+    """What a senior leader must act on: a paused X account or network, X's monthly limit, undecided posts."""
     alerts = []
     account = get_account(session)
     if account is not None and account.paused_reason:
@@ -41,6 +42,8 @@ def leader_alerts(session: Session, settings: Settings, now: datetime) -> list[t
     if settings.publisher == "x" and (month := budget.this_month(session, now)).cap is not None and month.spent >= month.cap:
         alerts.append((f"This month's limit for posting to X is reached ({month.describe()}): posts to X wait "
                        "until the month turns or the limit is raised.", url_for("school.edit")))
+    for channel in paused_channels(session):
+        alerts.append((f"Posting to {channel.kind.label} is paused: {channel.paused_reason}", url_for("channels.index")))
     if unknown := len(unknown_posts(session)):
         alerts.append((f"{unknown} post(s) wait for your decision: X cannot say whether they went out, or their "
                        "author's account was disabled.", url_for("post.decisions")))

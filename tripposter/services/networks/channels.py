@@ -50,6 +50,12 @@ def list_channels(session: Session) -> dict[ChannelKind, Channel | None]:
     return {kind: connected.get(kind) for kind in ChannelKind}
 
 
+def paused_channels(session: Session) -> list[Channel]:
+    """Connected channels a network has refused: nothing goes there until a senior leader acts."""
+    query = select(Channel).where(Channel.active.is_(True), Channel.paused_reason != "").order_by(Channel.kind)
+    return list(session.scalars(query))
+
+
 def get_channel(session: Session, channel_id: int) -> Channel:
     """A connected channel by id.
 
