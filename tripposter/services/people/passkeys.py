@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import webauthn
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
@@ -136,6 +136,26 @@ def remove(session: Session, user: User, passkey_id: int) -> None:
         raise ServiceError("That passkey is not one of yours, or was already removed.")
     audit.record(session, user, "auth.passkey_removed", user, passkey=passkey.id)
     session.delete(passkey)
+
+
+def counts(session: Session) -> dict[int, int]:
+    """How many passkeys each user holds, by user id (users with none are absent)."""
+    rows = session.execute(select(Passkey.user_id, func.count()).group_by(Passkey.user_id))
+    return {user_id: count for user_id, count in rows}
+
+
+def remove_all(session: Session, actor: User, user: User) -> int:
+    """A senior leader removes every passkey of ``user`` (a lost phone); return how many there were.
+
+    The person may not be able to sign in to do it themselves: the phone that held the passkey is
+    the one that is lost.
+    """
+    found = of_user(session, user)
+    for passkey in found:
+        session.delete(passkey)
+    if found:
+        audit.record(session, actor, "auth.passkeys_removed", user, count=len(found))
+    return len(found)
 
 
 def _find(session: Session, raw_id: object) -> Passkey | None:

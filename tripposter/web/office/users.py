@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from ...models import Role, User
 from ...services.errors import ServiceError, ValidationError
-from ...services.people import accounts, sessions, two_factor
+from ...services.people import accounts, passkeys, sessions, two_factor
 from ..core.access import roles
 from ..core.database import db_session
 from ..core.forms_util import show_errors
@@ -29,8 +29,8 @@ def _user(user_id: int) -> User:
 @bp.route("/")
 @roles(Role.ADMIN)
 def index() -> str:
-    users = db_session().scalars(select(User).order_by(User.is_active.desc(), User.display_name))
-    return render_template("users/index.html", users=list(users), action=ActionForm())
+    users = list(db_session().scalars(select(User).order_by(User.is_active.desc(), User.display_name)))
+    return render_template("users/index.html", users=users, passkeys=passkeys.counts(db_session()), action=ActionForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -111,4 +111,21 @@ def reset_two_factor(user_id: int) -> Response:
     two_factor.reset(db_session(), current_user, user)
     db_session().commit()
     flash(f"{user.display_name}'s two-step sign-in has been reset. They sign in with their password and can set it up again on their new phone.", "success")
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/remove-passkeys")
+@roles(Role.ADMIN)
+def remove_passkeys(user_id: int) -> Response:
+    """Remove every passkey someone holds, so a lost phone's passkey signs no one in."""
+    user = _user(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    count = passkeys.remove_all(db_session(), current_user, user)
+    db_session().commit()
+    if count:
+        flash(f"{user.display_name}'s {count} passkey(s) removed: they sign no one in any more. "
+              "They can add a new one under My sign-in once signed in with their password.", "success")
+    else:
+        flash(f"{user.display_name} had no passkeys.", "success")
     return redirect(url_for("users.index"))
