@@ -78,6 +78,19 @@ class InvalidPostError(RejectedError):
     code = "invalid_post"
 
 
+class ImageTooLargeError(InvalidPostError):
+    """The server refused a photo as too large, before any post was made (photos go up first).
+
+    ``retry_within`` is a smaller size, in bytes, the network is known to take (an older Bluesky
+    server's 1,000,000), so the caller can fit the photos to it and send once more; None when
+    there is nothing smaller to try.
+    """
+
+    def __init__(self, user_message: str, *, retry_within: int | None = None) -> None:
+        super().__init__(user_message)
+        self.retry_within = retry_within
+
+
 class CannotTellError(PublishError):
     """Reconciliation is impossible here (e.g. the API tier cannot read the account's posts)."""
 

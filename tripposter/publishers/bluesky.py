@@ -27,6 +27,8 @@ from atproto_client.models.utils import get_response_model
 
 from tripposter.publishers.base import (
     Attempt,
+    ImageTooLargeError,
+    InvalidPostError,
     Post,
     PostImage,
     Published,
@@ -36,6 +38,7 @@ from tripposter.publishers.base import (
 from tripposter.publishers.bluesky_records import (
     GATES,
     LIMITS,
+    OLDER_SERVER_IMAGE_BYTES,
     POST,
     aspect_ratio,
     at_uri,
@@ -137,7 +140,11 @@ class BlueskyPublisher:
         try:
             blob = self._session.call(lambda client: _upload_blob(client, image.jpeg))
         except LIBRARY_ERRORS as exc:
-            raise error_for(exc) from exc  # a blob on its own publishes nothing
+            error = error_for(exc)  # a blob on its own publishes nothing
+            if isinstance(error, InvalidPostError) and len(image.jpeg) > OLDER_SERVER_IMAGE_BYTES:
+                # An older or self-hosted server that still takes 1 MB: the caller may fit and resend.
+                raise ImageTooLargeError(error.user_message, retry_within=OLDER_SERVER_IMAGE_BYTES) from exc
+            raise error from exc
         return models.AppBskyEmbedImages.Image(alt=image.alt_text, image=blob, aspect_ratio=aspect_ratio(image.jpeg))
 
     def _settle(self, rkey: str, *, strict: bool = False) -> Published | None:

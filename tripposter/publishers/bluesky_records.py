@@ -29,6 +29,7 @@ GATES = (THREADGATE, POSTGATE)
 # the lexicon sets no limit of its own.
 MAX_ALT_TEXT = 2000
 MAX_IMAGE_BYTES = 2_000_000  # since April 2026; older or self-hosted servers may still say ~1 MB
+OLDER_SERVER_IMAGE_BYTES = 1_000_000  # the limit of the lexicon before, still kept by some servers
 _GRAPHEME = regex.compile(r"\X")
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as the atproto TID spec says
 

@@ -90,8 +90,8 @@ def error_for(exc: BaseException, *, may_have_posted: bool = False) -> PublishEr
         )
     if status == 413 or name in ("BlobTooLarge", "PayloadTooLarge"):
         return InvalidPostError(
-            "The school's Bluesky server refused a photo as too large. Send it again smaller: the app "
-            "can shrink photos to fit."
+            "The school's Bluesky server refused a photo as too large, even made smaller to fit. Post a less "
+            "detailed photo there, or ask whoever runs the school's Bluesky server what size it takes."
         )
     if status >= 500 or status == 408:
         return RetryableError(

@@ -60,6 +60,24 @@ def fit_to(request: pub.Post, limits: pub.NetworkLimits) -> pub.Post:
     return replace(request, images=images)
 
 
+def publish_fitted(publisher: pub.Publisher, request: pub.Post, limits: pub.NetworkLimits) -> pub.Published:
+    """Publish ``request``; if the server takes smaller photos than its network's limit, fit and send once more.
+
+    Safe to repeat: photos are uploaded before the post is made, so a photo refused as too large
+    means no post exists yet (an older Bluesky server still taking 1 MB, say).
+
+    Raises:
+        PublishError: as the publisher's ``publish``; OutputTooLargeError if a photo cannot be made that small.
+    """
+    try:
+        return publisher.publish(request)
+    except pub.ImageTooLargeError as exc:
+        smaller = exc.retry_within
+        if smaller is None or smaller >= limits.max_image_bytes:
+            raise
+        return publisher.publish(fit_to(request, replace(limits, max_image_bytes=smaller)))
+
+
 def limits_of(publisher: object, kind: ChannelKind) -> pub.NetworkLimits:
     """The publisher's own limits where it reads them from its server (Mastodon), else the known ones."""
     read = getattr(publisher, "limits", None)

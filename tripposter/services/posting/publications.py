@@ -30,7 +30,7 @@ from ...runtime import Runtime
 from ...spool import SpoolError
 from ..audit import events as audit
 from ..networks.channel_publishers import publisher_for_channel
-from ..networks.fitting import fit_to, limits_of
+from ..networks.fitting import fit_to, limits_of, publish_fitted
 from .lease import LEASE, LeaseKeeper
 
 RequestBuilder = Callable[[Session, Post], pub.Post]
@@ -106,7 +106,8 @@ def send_publication(rt: Runtime, publication_id: int, build: RequestBuilder) ->
             publisher = publisher_for_channel(channel, rt.settings.token_key)
             request = replace(build(session, post), attempt=attempt_for(session, publication, post))
             # The same pictures, re-encoded smaller where this network takes fewer bytes.
-            request = fit_to(request, limits_of(publisher, channel.kind))
+            limits = limits_of(publisher, channel.kind)
+            request = fit_to(request, limits)
         except pub.PublishError as exc:
             return record_error(rt, publication_id, exc)
         except (PipelineError, SpoolError) as exc:  # a photo that no longer reads or passes the pipeline
@@ -115,9 +116,12 @@ def send_publication(rt: Runtime, publication_id: int, build: RequestBuilder) ->
         sealed = channel.secret
     try:
         with LeaseKeeper(rt, publication_id, renewer=renew):
-            published = publisher.publish(request)
+            published = publish_fitted(publisher, request, limits)
     except pub.PublishError as exc:
         return record_error(rt, publication_id, exc, secret=_changed(channel, sealed))
+    except PipelineError as exc:  # the photo could not be made small enough for this server
+        return record_error(rt, publication_id, pub.InvalidPostError(exc.user_message), detail=type(exc).__name__,
+                            secret=_changed(channel, sealed))
     rt.checkpoint("channel sent")
     record_sent(rt, publication_id, published, secret=_changed(channel, sealed))
     rt.checkpoint("channel recorded")
