@@ -46,6 +46,7 @@ ACTIONS: dict[str, str] = {
     "auth.session_closed": "Session ended",
     "auth.passkey_added": "Passkey added",
     "auth.passkey_removed": "Passkey removed",
+    "auth.passkeys_removed": "Passkeys removed by a senior leader",
     "auth.2fa_enrolled": "Two-step sign-in turned on",
     "auth.2fa_disabled": "Two-step sign-in turned off",
     "auth.2fa_reset": "Two-step sign-in reset by a senior leader",
