@@ -29,7 +29,8 @@ function channelList(post) {
   const copies = post.channels || [];
   if (!copies.length) return null;
   return el("ul", { class: "channels" }, copies.map((c) => el("li", {}, `${c.network}: ${CHANNEL[c.state] || c.state}. `,
-    c.url ? el("a", { href: c.url }, "See it") : null, c.state === "failed" && c.error ? ` ${c.error}` : null)));
+    c.url ? el("a", { href: c.url }, "See it") : null, c.state === "failed" && c.error ? ` ${c.error}` : null,
+    c.decided ? ` ${c.decided}` : null)));
 }
 
 export function localItems(posts, photos, actions) {
