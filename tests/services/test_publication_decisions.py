@@ -325,3 +325,28 @@ def test_a_copy_on_a_disconnected_account_says_so_and_cannot_be_sent_again(
     queue.tick()  # asked again: nothing new is recorded while the reason is the same
     assert actions(session, "publication.needs_decision") == ["publication.needs_decision"]
     assert session.get(Publication, copy.publication.id).state is PublicationState.UNKNOWN  # type: ignore[union-attr]
+
+
+def test_a_decision_whose_request_dies_before_its_commit_is_decided_again_and_destroyed_verified(
+    session: Session, rt: Runtime, outing: Outing, make: Factory, queue: Queue, waiting, clock: Clock,
+) -> None:
+    post, _ = waiting()
+    mastodon = publications_of(session, post)[ChannelKind.MASTODON]
+    leader = make.user(Role.ADMIN)
+    decisions.decide_copy(rt, session, leader, mastodon.id, "cancel")  # the files are unlinked here...
+    assert rt.spool.names() == []
+    session.rollback()  # ...and the request dies before its commit: the rows never changed
+
+    clock.now += timedelta(minutes=1)
+    queue.tick()  # recovery leaves it: a photo of a post some network may still need is not "finished"
+    session.expire_all()
+    assert mastodon.state is PublicationState.UNKNOWN and mastodon.needs_decision_at is not None
+    assert [c.publication.id for c in decisions.waiting_copies(session, clock.now)] == [mastodon.id]
+    assert not session.scalars(select(DeletionRecord)).first()
+    decisions.decide_copy(rt, session, leader, mastodon.id, "cancel")  # the leader, told nothing changed, decides again
+    session.commit()
+
+    assert all(p.state is PhotoState.DESTROYED for p in photos_of(session, post))
+    record = session.scalars(select(DeletionRecord)).one()
+    assert (record.fate, record.verified) == (Fate.POSTED, True)
+    assert len(actions(session, "publication.decided")) == 1
