@@ -54,7 +54,8 @@ def test_a_senior_leader_records_a_network_copy_as_posted_with_its_link(
     leader = make.user(Role.ADMIN)
     auth.login(leader)
     shown = page(client, "/post/decisions")
-    assert "Posts on the other networks" in shown and "Mastodon (@ourschool@mastodon.example)" in shown
+    assert "Posts on the other networks" in shown and f"Mastodon: {outing.trip.name}" in shown
+    assert "@ourschool@mastodon.example" in shown
     assert WHY in shown and outing.trip.name in shown and "for about an hour after the first try" in shown
     url = f"/post/decisions/networks/{copy.id}"
     assert f'action="{url}"' in shown and "It went out" in shown and "Send it again" in shown and "Do not send" in shown

@@ -76,8 +76,9 @@ def waiting_copies(session: Session, now: datetime) -> list[WaitingCopy]:
     refused = (Publication.state == FAILED) & (Post.published_at >= now - REFUSED_SHOWN_FOR)
     query = (select(Publication, Post, Channel).join(Post, Post.id == Publication.post_id)
              .join(Channel, Channel.id == Publication.channel_id).where(or_(asked, refused))
-             .order_by(Publication.state.desc(), Post.created_at, Publication.id))  # unknown before failed
-    return [_copy(session, publication, post, channel) for publication, post, channel in session.execute(query).all()]
+             .order_by(Post.created_at, Publication.id))
+    copies = [_copy(session, publication, post, channel) for publication, post, channel in session.execute(query).all()]
+    return sorted(copies, key=lambda copy: copy.refused)  # the unknown ones first: only a person can settle them
 
 
 def _copy(session: Session, publication: Publication, post: Post, channel: Channel) -> WaitingCopy:
