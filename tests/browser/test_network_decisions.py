@@ -47,6 +47,6 @@ def test_a_leader_records_a_network_copy_as_posted_and_the_phone_says_who(  # no
     phone = context.new_page()
     sign_in(phone, live, outing)
     mastodon = phone.locator("#status-server ul.channels li", has_text="Mastodon")
-    expect(mastodon).to_contain_text(f"Mastodon: posted. See it Recorded as posted by {leader.display_name}.")
+    expect(mastodon).to_have_text(f"Mastodon: posted. Recorded as posted by {leader.display_name}. See it")
     expect(mastodon.get_by_role("link", name="See it")).to_have_attribute("href", LINK)
     shots(phone, "phone-says-who-decided")
