@@ -58,6 +58,10 @@ class Queue:
         """Ask a worker to publish ``post_id`` now. Call only after the post's row is committed."""
         self._publish(post_id)
 
+    def enqueue_finish(self, post_id: int) -> None:
+        """Ask a worker to send ``post_id``'s due network copies now (a senior leader chose "Send it again")."""
+        self._finish(post_id)
+
     def tick(self) -> dict[str, int]:
         """Dispatch due posts and channel sends, settle interrupted ones, destroy expired photos and orphaned files."""
         rt = self.runtime

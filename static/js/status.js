@@ -28,8 +28,10 @@ const CHANNEL = {
 function channelList(post) {
   const copies = post.channels || [];
   if (!copies.length) return null;
+  // What a senior leader decided comes first ("Recorded as posted by Ms Patel."), then the link.
   return el("ul", { class: "channels" }, copies.map((c) => el("li", {}, `${c.network}: ${CHANNEL[c.state] || c.state}. `,
-    c.url ? el("a", { href: c.url }, "See it") : null, c.state === "failed" && c.error ? ` ${c.error}` : null)));
+    c.decided ? `${c.decided} ` : null, c.url ? el("a", { href: c.url }, "See it") : null,
+    c.state === "failed" && c.error ? ` ${c.error}` : null)));
 }
 
 export function localItems(posts, photos, actions) {

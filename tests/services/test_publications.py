@@ -126,8 +126,8 @@ def test_a_post_goes_to_the_outbox_bluesky_and_mastodon_once_each_then_its_photo
     assert row.all_urls.split() == [post.remote_url, sent[ChannelKind.BLUESKY].url, sent[ChannelKind.MASTODON].url]
     shown = post_json(session.get(Post, post.id), "Europe/London", clock.now)["channels"]  # type: ignore[arg-type]
     assert shown == [
-        {"network": "Bluesky", "state": "published", "url": sent[ChannelKind.BLUESKY].url, "error": ""},
-        {"network": "Mastodon", "state": "published", "url": f"{md.BASE}/@school/113", "error": ""},
+        {"network": "Bluesky", "state": "published", "url": sent[ChannelKind.BLUESKY].url, "error": "", "decided": ""},
+        {"network": "Mastodon", "state": "published", "url": f"{md.BASE}/@school/113", "error": "", "decided": ""},
     ]
 
 

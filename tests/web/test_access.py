@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
 from tests.conftest import AuthActions, Factory
-from tripposter.models import Role
+from tests.lifecycle import Clock, Outing
+from tests.web.test_network_decisions import waiting_copy
+from tripposter.models import PublicationState, Role
+from tripposter.runtime import Runtime
 from tripposter.web.core.access import PUBLIC, access_of
 
 # auth.code is the second sign-in step: it serves only a browser holding a fresh password step.
@@ -75,6 +79,25 @@ def test_each_role_is_refused_what_it_does_not_hold(
         assert response.status_code == 403, (role, endpoint, method, response.status_code)
         checked += 1
     assert checked >= 5
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.TRIP_LEAD])
+def test_only_a_senior_leader_may_decide_a_network_copy(
+    role: Role, app: Flask, auth: AuthActions, make: Factory, db: Session, rt: Runtime, outing: Outing, clock: Clock,
+) -> None:
+    assert access_of(app, "post.decide_network") == access_of(app, "post.decisions") == frozenset({Role.ADMIN})
+    copy = waiting_copy(db, rt, outing, clock)
+    auth.login(outing.lead if role is Role.TRIP_LEAD else make.user(role))  # the trip's own lead, too
+    assert auth.client.get("/post/decisions").status_code == 403
+    for decision in ("posted", "resend", "cancel"):
+        assert auth.post(f"/post/decisions/networks/{copy.id}", {"decision": decision}).status_code == 403
+    db.expire_all()
+    assert (copy.state, copy.decision) == (PublicationState.UNKNOWN, "")
+    auth.post("/auth/logout")
+    auth.login(make.user(Role.ADMIN))
+    assert auth.post(f"/post/decisions/networks/{copy.id}", {"decision": "cancel"}).status_code == 302
+    db.expire_all()
+    assert copy.state is PublicationState.CANCELLED
 
 
 def test_trip_lead_sees_only_their_own_trips(auth: AuthActions, make: Factory, client: FlaskClient) -> None:

@@ -60,4 +60,10 @@ class Publication(Base):
     url: Mapped[str | None] = mapped_column(String(500), default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set when recovery gives up asking the network: from then on it waits for a senior leader.
+    needs_decision_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A senior leader's decision ("posted", "resend", "cancel"), who made it and when; "" if none.
+    decision: Mapped[str] = mapped_column(String(20), default="")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -125,11 +125,12 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from . import home
     from .office import account, channels, roster, school, trips, users
-    from .phone import api, post, pwa, signin_api
+    from .phone import api, decisions, post, pwa, signin_api
     from .records import audit, logs, outbox
     from .signin import auth, security
 
     # signin_api mounts itself inside the API blueprint when imported (above): /api/signin/...
+    # decisions adds the senior leader's decisions page to the post blueprint the same way.
 
     for module in (account, api, audit, auth, channels, home, logs, outbox, post, pwa, roster, school, security,
                    trips, users):

@@ -13,6 +13,7 @@ from ..models import Role
 from ..services.networks import budget
 from ..services.networks.channels import paused_channels
 from ..services.networks.x_account import get_account
+from ..services.posting.publication_decisions import waiting_copies
 from ..services.posting.recovery import unknown_posts
 from ..services.school.settings import school_today
 from ..services.school.trips import visible_trips
@@ -34,7 +35,7 @@ def index() -> str:
 
 
 def leader_alerts(session: Session, settings: Settings, now: datetime) -> list[tuple[str, str]]:
-    """What a senior leader must act on: a paused X account or network, X's monthly limit, undecided posts."""
+    """What a senior leader must act on: a paused account, X's monthly limit, posts and network copies to decide."""
     alerts = []
     account = get_account(session)
     if account is not None and account.paused_reason:
@@ -47,4 +48,8 @@ def leader_alerts(session: Session, settings: Settings, now: datetime) -> list[t
     if unknown := len(unknown_posts(session)):
         alerts.append((f"{unknown} post(s) wait for your decision: X cannot say whether they went out, or their "
                        "author's account was disabled.", url_for("post.decisions")))
+    if copies := waiting_copies(session, now):
+        networks = " and ".join(sorted({copy.kind.label for copy in copies}))
+        alerts.append((f"{len(copies)} post(s) on {networks} wait for your decision: the app cannot tell whether "
+                       "they went out, or the network refused them.", url_for("post.decisions")))
     return alerts

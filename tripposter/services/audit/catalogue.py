@@ -108,6 +108,7 @@ ACTIONS: dict[str, str] = {
     "publication.failed": "A network refused a post",
     "publication.expired": "Post not sent to a network before its photos' retention limit",
     "publication.cancelled": "Post not sent to a network",
+    "publication.decided": "A senior leader decided a post on a network",
     "log.attested": "Deletion log attested",
     "log.signed_off": "Deletion log signed off",
     "school.updated": "School settings changed",
@@ -153,6 +154,7 @@ RULES: dict[str, str] = {
 
 CONSENT_FIELDS = {"photo_consent": "photo consent", "first_name_consent": "first-name consent"}
 DECISIONS = {"posted": "it was posted", "resend": "send it again", "cancel": "cancel it"}
+NETWORK_DECISIONS = {"posted": "it went out", "resend": "send it again", "cancel": "do not send"}
 OVERRIDES = {"urgent": "urgent", "trip_hours": "within the trip's own hours"}
 
 
@@ -192,6 +194,8 @@ def _extra(action: str, d: Mapping[str, Any]) -> str:
         return OVERRIDES.get(str(d.get("kind")), str(d.get("kind", "")))
     if action == "post.decided":
         return DECISIONS.get(str(d.get("decision")), str(d.get("decision", "")))
+    if action == "publication.decided":
+        return f"{d.get('kind', '')}, " + NETWORK_DECISIONS.get(str(d.get("decision")), str(d.get("decision", "")))
     if action.startswith("publication.") and d.get("kind"):
         return str(d["kind"]) + (f", {d['error']}" if d.get("error") else "")
     if action in ("post.failed", "post.unknown"):

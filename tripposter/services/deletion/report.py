@@ -106,7 +106,7 @@ def live_cells(log: TripDeletionLog, row: LogRow) -> tuple[str, ...]:
         row.short_id,
         log.when(row.received_at) or "unknown",
         row.sha256,
-        row.fate_text,
+        row.fate_line,
         row.all_urls,
         destroyed_text(log, row),
         "yes" if row.verified else "no",

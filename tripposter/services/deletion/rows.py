@@ -15,11 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ...models import (
-    Channel, ChannelKind, DeletionRecord, Fate, Photo, PhotoState, Publication, PublicationState, Trip, TripLog, User,
-    utcnow,
-)
+from ...models import DeletionRecord, Fate, Photo, PhotoState, Trip, TripLog, User, utcnow
 from ..school.settings import get_school
+from .channel_outcomes import channel_records
 from .destruction import FATE_OF_STATE
 from .staff import Attestation, attestations
 
@@ -53,6 +51,13 @@ class LogRow:
     outbox_destroyed_at: datetime | None = None
     # The same post on each connected network (Bluesky, Mastodon, a Facebook Page): (network, address).
     channel_urls: tuple[tuple[str, str], ...] = ()
+    # What a senior leader decided for a network's copy: (network, "recorded as posted by ...").
+    channel_notes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fate_line(self) -> str:
+        """The fate, then any network copy a senior leader settled by hand (a row without one reads as before)."""
+        return "; ".join([self.fate_text, *(f"{network}: {note}" for network, note in self.channel_notes)])
 
     @property
     def counted(self) -> bool:
@@ -200,29 +205,15 @@ def _rows(session: Session, trip: Trip) -> list[LogRow]:
     known = set(ids)
     by_photo = {r.photo_id: r for r in records if r.photo_id in known}
     names = _pupil_names(trip)
-    copies = _channel_urls(session, {p.post_id for p in photos if p.post_id is not None})
-    rows = [_photo_row(p, by_photo.get(p.id), names, copies.get(p.post_id or 0, ())) for p in photos]
+    urls, notes = channel_records(session, {p.post_id for p in photos if p.post_id is not None})
+    rows = [_photo_row(p, by_photo.get(p.id), names, urls.get(p.post_id or 0, ()), notes.get(p.post_id or 0, ()))
+            for p in photos]
     rows += [_record_row(r, names) for r in records if r.photo_id not in by_photo]
     return sorted(rows, key=lambda r: (r.received_at is None, r.received_at or _EPOCH, r.short_id))
 
 
-def _channel_urls(session: Session, post_ids: set[int]) -> dict[int, tuple[tuple[str, str], ...]]:
-    """The address of each post's published copy on each connected network."""
-    if not post_ids:
-        return {}
-    query = (select(Publication.post_id, Channel.kind, Publication.url)
-             .join(Channel, Channel.id == Publication.channel_id)
-             .where(Publication.post_id.in_(post_ids), Publication.state == PublicationState.PUBLISHED)
-             .order_by(Publication.id))
-    found: dict[int, list[tuple[str, str]]] = {}
-    for post_id, kind, url in session.execute(query).all():
-        if url:
-            found.setdefault(post_id, []).append((ChannelKind(kind).label, url))
-    return {post_id: tuple(urls) for post_id, urls in found.items()}
-
-
 def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[str] | None,
-               channel_urls: tuple[tuple[str, str], ...] = ()) -> LogRow:
+               channel_urls: tuple[tuple[str, str], ...] = (), channel_notes: tuple[tuple[str, str], ...] = ()) -> LogRow:
     fate = record.fate if record else FATE_OF_STATE.get(photo.state)
     destroyed_at = record.deleted_at if record else photo.destroyed_at
     post = photo.post
@@ -249,6 +240,7 @@ def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[st
         outbox_until=post.outbox_kept_until if post and fate is Fate.POSTED and not post.outbox_destroyed_at else None,
         outbox_destroyed_at=post.outbox_destroyed_at if post and fate is Fate.POSTED else None,
         channel_urls=channel_urls if fate is Fate.POSTED else (),
+        channel_notes=channel_notes if fate is Fate.POSTED else (),
     )
 
 

@@ -4,7 +4,9 @@ A publication found ``sending`` after its lease ran out becomes *unknown*; an un
 by asking its channel for the post this publication's attempt made (``find_recent``: Bluesky reads
 the record key made from the attempt, Mastodon and Facebook match their own recent posts). Found:
 published. Not there: pending again, with the same attempt (see ``publications``). When the network
-cannot tell, the publication stays unknown with a message for a senior leader.
+cannot tell (or its account was disconnected), the publication stays unknown, marked
+``needs_decision_at`` with the reason in staff's words, and waits for a senior leader on the
+decisions page (``publication_decisions``).
 Publications of a post that never went out (failed, cancelled, withdrawn, expired) are cancelled.
 """
 
@@ -16,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ...db import transaction
-from ...models import Channel, Photo, PhotoState, Post, PostState, Publication, PublicationState
+from ...models import Channel, ChannelKind, Photo, PhotoState, Post, PostState, Publication, PublicationState
 from ...publishers import base as pub
 from ...runtime import Runtime
 from ..audit import events as audit
@@ -25,7 +27,10 @@ from .publications import attempt_for, pause_channel, record_sent
 
 NEVER_SENT = (PostState.FAILED, PostState.CANCELLED, PostState.WITHDRAWN, PostState.EXPIRED)
 UNKNOWN, PENDING = PublicationState.UNKNOWN, PublicationState.PENDING
-NEEDS_HUMAN = "The network cannot tell whether this post went out there. A senior leader must check the account."
+DISCONNECTED = ("The {network} account was disconnected before the app could check whether this post went out "
+                "there. Look at the account if the school still has it, then decide.")
+NO_IDENTITY = ("The app has no record of which try this was, so it cannot look for it on {network}. "
+               "Look at the account, then decide.")
 
 
 def recover_publications(rt: Runtime) -> dict[str, int]:
@@ -48,7 +53,8 @@ def _stale_to_unknown(session: Session, now: datetime) -> int:
     count = 0
     for publication in stale:
         # Conditional: a slow worker may record its publication between our read and this write.
-        if _move(session, publication, PublicationState.SENDING, state=UNKNOWN, claimed_until=None):
+        if _move(session, publication, PublicationState.SENDING, state=UNKNOWN, claimed_until=None,
+                 needs_decision_at=None):
             audit.record(session, None, "publication.unknown", session.get(Post, publication.post_id),
                          publication=publication.id, error="interrupted")
             count += 1
@@ -77,9 +83,11 @@ def reconcile_publication(rt: Runtime, publication_id: int) -> str:
             return "settled"
         post, channel = session.get(Post, publication.post_id), session.get(Channel, publication.channel_id)
         assert post is not None and channel is not None
-        attempt = attempt_for(session, publication, post)
-        if attempt is None or not channel.active:
-            return _needs_human(rt, publication_id, NEEDS_HUMAN)
+        attempt, network = attempt_for(session, publication, post), ChannelKind(channel.kind).label
+        if not channel.active:
+            return _needs_human(rt, publication_id, DISCONNECTED.format(network=network))
+        if attempt is None:
+            return _needs_human(rt, publication_id, NO_IDENTITY.format(network=network))
         if channel.paused_reason:
             return "later"  # asking again would be refused: a senior leader reconnects first
         try:
@@ -93,8 +101,9 @@ def reconcile_publication(rt: Runtime, publication_id: int) -> str:
         except pub.PublishError:
             return "later"  # the network is down: try again on the next round
     if found is not None:
-        record_sent(rt, publication_id, found, evidence="found on the network")
-        return "published"
+        # Only if still unknown: a senior leader may have decided it while the network was asked.
+        settled = record_sent(rt, publication_id, found, evidence="found on the network", expected=UNKNOWN)
+        return "published" if settled else "settled"
     with transaction(rt.sessions) as session:
         publication = session.get(Publication, publication_id)
         assert publication is not None
@@ -102,7 +111,7 @@ def reconcile_publication(rt: Runtime, publication_id: int) -> str:
         gone = any(photo.state is PhotoState.DESTROYED for photo in photos)
         # Not there: it never went out, so sending it is the first time. Without photos it cannot go.
         state = PublicationState.EXPIRED if gone else PENDING
-        if not _move(session, publication, UNKNOWN, state=state, next_try_at=rt.clock()):
+        if not _move(session, publication, UNKNOWN, state=state, next_try_at=rt.clock(), needs_decision_at=None):
             return "settled"
         action = "publication.expired" if gone else "publication.requeued"
         audit.record(session, None, action, session.get(Post, publication.post_id), publication=publication.id,
@@ -111,13 +120,22 @@ def reconcile_publication(rt: Runtime, publication_id: int) -> str:
 
 
 def _needs_human(rt: Runtime, publication_id: int, message: str) -> str:
+    """Mark an unknown publication as waiting for a senior leader, saying why; audited once per reason."""
     with transaction(rt.sessions) as session:
         publication = session.get(Publication, publication_id)
-        if publication is not None and publication.last_error != message[:500]:
-            publication.last_error = message[:500]
+        if publication is None or (publication.last_error == message[:500] and publication.needs_decision_at):
+            return "needs-human"
+        # Conditional: a senior leader may decide it, or a worker settle it, between our read and this write.
+        since = publication.needs_decision_at or rt.clock()
+        if _move(session, publication, UNKNOWN, last_error=message[:500], needs_decision_at=since):
             audit.record(session, None, "publication.needs_decision", session.get(Post, publication.post_id),
-                         publication=publication.id)
+                         publication=publication.id, kind=_kind(session, publication))
     return "needs-human"
+
+
+def _kind(session: Session, publication: Publication) -> str:
+    channel = session.get(Channel, publication.channel_id)
+    return ChannelKind(channel.kind).value if channel is not None else ""
 
 
 def _move(session: Session, publication: Publication, expected: PublicationState, **values: object) -> bool:

@@ -174,16 +174,29 @@ def attempt_for(session: Session, publication: Publication, post: Post) -> pub.A
 
 
 def record_sent(rt: Runtime, publication_id: int, published: pub.Published, *, secret: bytes | None = None,
-                evidence: str = "") -> None:
-    """Commit the remote id and address the moment the network gives them."""
+                evidence: str = "", expected: PublicationState | None = None) -> bool:
+    """Commit the remote id and address the moment the network gives them (with ``expected``: only from it)."""
     with transaction(rt.sessions) as session:
         publication = _get(session, publication_id)
+        if expected is not None and not _still(session, publication, expected):
+            return False  # settled meanwhile (a senior leader's decision): theirs stands
         publication.state, publication.remote_id, publication.url = PublicationState.PUBLISHED, published.remote_id, published.url
         publication.published_at, publication.claimed_until, publication.last_error = rt.clock(), None, ""
         _keep_secret(session, publication, secret)
         extra = {"evidence": evidence} if evidence else {}
         audit.record(session, None, "publication.published", _post(session, publication),
                      **_about(session, publication), url=published.url, **extra)
+    return True
+
+
+def _still(session: Session, publication: Publication, expected: PublicationState) -> bool:
+    """Compare-and-set: take ``publication`` out of ``expected`` only if it is still there."""
+    taken = session.execute(
+        update(Publication).where(Publication.id == publication.id, Publication.state == expected)
+        .values(state=PublicationState.PUBLISHED).execution_options(synchronize_session=False)
+    )
+    session.refresh(publication)
+    return taken.rowcount == 1
 
 
 def record_error(rt: Runtime, publication_id: int, exc: pub.PublishError, *, secret: bytes | None = None,

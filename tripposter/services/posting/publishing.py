@@ -169,12 +169,17 @@ def record_published(rt: Runtime, post_id: int, remote_id: str, url: str, daily:
 def destroy_post_photos(rt: Runtime, post_id: int) -> None:
     """Destroy every photo of a published post, once no channel still waits for them; each gets its DeletionRecord."""
     with transaction(rt.sessions) as session:
-        post = get_post(session, post_id)
-        if unsettled(session, post_id):
-            return  # a channel still needs the photos: the tick sends it, then destroys them
-        for photo in post.photos:
-            if photo.state is not PhotoState.DESTROYED:
-                destroy_photo(session, rt.spool, photo, Fate.POSTED, rt.clock(), url=post.remote_url)
+        destroy_settled_photos(session, rt, get_post(session, post_id))
+
+
+def destroy_settled_photos(session: Session, rt: Runtime, post: Post) -> bool:
+    """``destroy_post_photos`` inside the caller's transaction (a senior leader's decision); say whether it did."""
+    if unsettled(session, post.id):
+        return False  # a channel still needs the photos: the tick sends it, then destroys them
+    for photo in post.photos:
+        if photo.state is not PhotoState.DESTROYED:
+            destroy_photo(session, rt.spool, photo, Fate.POSTED, rt.clock(), url=post.remote_url)
+    return True
 
 
 def _handle_error(rt: Runtime, post_id: int, exc: UserFacingError) -> str:

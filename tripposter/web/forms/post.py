@@ -121,6 +121,17 @@ class PostForm(FlaskForm):
             raise ValidationError("Give the number of minutes to wait.")
 
 
+class NetworkDecisionForm(FlaskForm):
+    """The buttons on a network's copy, and the link a leader may paste with "It went out"."""
+
+    decision = HiddenField()
+    url = StringField("Link to the post there, if you found it")  # checked by the service, with a clear message
+
+    def validate_decision(self, field: Field) -> None:
+        if field.data not in DECISIONS:
+            raise ValidationError("Choose one of the buttons.")
+
+
 class DecisionForm(FlaskForm):
     """The three buttons on an unknown post: each sends its own ``decision`` value."""
 

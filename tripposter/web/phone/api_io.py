@@ -11,6 +11,7 @@ from sqlalchemy.orm import object_session
 from ...models import Photo, Post, PostState, Trip
 from ...pipeline.errors import Problem
 from ...pipeline.window import describe
+from ...services.deletion.channel_outcomes import leader_note
 from ...services.posting.photo_review import preview_version
 from ...services.posting.publications import channel_copies
 
@@ -152,6 +153,7 @@ def photo_json(photo: Photo) -> dict[str, Any]:
 
 
 def post_json(post: Post, tz: str, now: datetime) -> dict[str, Any]:
+    session = object_session(post)
     return {
         "id": post.public_id,
         "trip_id": post.trip_id,
@@ -166,10 +168,16 @@ def post_json(post: Post, tz: str, now: datetime) -> dict[str, Any]:
         "error": post.last_error,
         "urgent": bool(post.urgent_reason),
         "channels": [
-            {"network": kind.label, "state": p.state.value, "url": p.url, "error": p.last_error}
-            for p, kind in channel_copies(object_session(post), post.id)
+            {"network": kind.label, "state": p.state.value, "url": p.url, "error": p.last_error,
+             "decided": _capital(leader_note(session, p)) if session is not None else ""}
+            for p, kind in channel_copies(session, post.id)
         ],
     }
+
+
+def _capital(note: str) -> str:
+    """A note as a sentence of its own on the phone: "Recorded as posted by Ms Patel." """
+    return f"{note[0].upper()}{note[1:]}." if note else ""
 
 
 def trip_json(trip: Trip) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The trip lead's posting pages, server-rendered: they work before (and without) any JavaScript.
 
-Upload a photo, tag its faces, make a post, follow it out; a senior leader settles posts whose
-outcome is unknown. The phone's PWA enhances these same pages.
+Upload a photo, tag its faces, make a post, follow it out (a senior leader's decisions page is
+``decisions``, on this blueprint). The phone's PWA enhances these same pages.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from werkzeug.wrappers import Response
 from ...models import Photo, PhotoState, PostState, Role, Trip
 from ...services.errors import NotFoundError, ServiceError
 from ...services.networks.costs import price_note
-from ...services.posting import photo_review, photos, posts, recovery
+from ...services.posting import photo_review, photos, posts
 from ..core.access import roles
 from ..core.database import db_session, queue, runtime
-from ..forms.post import DecisionForm, PostForm, TagForm, UploadForm, new_key
+from ..forms.post import PostForm, TagForm, UploadForm, new_key
 from . import post_views as views
 from .uploads import UploadRefusedError, photo_bytes
 
@@ -221,35 +221,3 @@ def cancel(public_id: str) -> Response:
     session.commit()
     flash("Taken back: nothing was posted, and its photos are back in your list.", "success")
     return redirect(url_for("post.trip", trip_id=post.trip_id))
-
-
-@bp.route("/decisions")
-@roles(Role.ADMIN)
-def decisions() -> str:
-    rows = views.decision_rows(db_session(), runtime().clock())
-    return render_template("post/decisions.html", rows=rows, form=DecisionForm(formdata=None))
-
-
-@bp.route("/decisions/<public_id>", methods=["POST"])
-@roles(Role.ADMIN)
-def decide(public_id: str) -> Response:
-    session, form = db_session(), DecisionForm()
-    if not form.validate_on_submit():
-        abort(400, "Choose one of the three buttons.")
-    try:
-        post = recovery.resolve_unknown(runtime(), session, current_user, public_id, form.decision.data)
-    except ServiceError as exc:
-        flash(exc.user_message, "error")
-        return redirect(url_for("post.decisions"))
-    session.commit()
-    if post.state is PostState.QUEUED:
-        queue().enqueue_publish(post.id)
-    flash(DECIDED[form.decision.data], "success")
-    return redirect(url_for("post.decisions"))
-
-
-DECIDED = {
-    "posted": "Recorded as posted. Its photos are destroyed.",
-    "resend": "It will be sent again in a minute.",
-    "cancel": "Cancelled. Its photos are destroyed and nothing more will be sent.",
-}

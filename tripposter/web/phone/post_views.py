@@ -5,7 +5,7 @@ Plain functions over a session, kept out of ``post.py`` so the views stay thin.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,11 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import SelectChoice
 
-from ...models import Photo, PhotoState, Post, PostState, Pupil, Trip, User
+from ...models import Photo, PhotoState, Post, PostState, PublicationState, Pupil, Trip, User
 from ...pipeline.caption import required_hashtags
 from ...pipeline.window import describe
+from ...services.deletion.channel_outcomes import leader_note
 from ...services.networks.x_account import daily_remaining, get_account
 from ...services.posting import posts, recovery
+from ...services.posting.publications import channel_copies
 from ...services.school.rules import caption_rules, photo_consent
 from ...services.school.settings import get_school, school_today
 from ...services.school.trips import visible_trips
@@ -55,12 +57,33 @@ LABELS = {
 }
 
 
+# Each connected network's copy, in a word, as the phone's status list says it (static/js/status.js).
+CHANNEL_WORDS = {
+    PublicationState.PENDING: "waiting to be posted",
+    PublicationState.SENDING: "being posted now",
+    PublicationState.PUBLISHED: "posted",
+    PublicationState.UNKNOWN: "checking whether it went out",
+    PublicationState.FAILED: "refused",
+    PublicationState.EXPIRED: "not posted: the photos were destroyed first",
+    PublicationState.CANCELLED: "not posted",
+}
+
+
+@dataclass(frozen=True)
+class ChannelLine:
+    """One network's copy of a post: "Mastodon: posted (recorded as posted by Ms Patel).", and its link."""
+
+    text: str
+    url: str | None
+
+
 @dataclass(frozen=True)
 class PostStatus:
     post: Post
     label: str
     detail: str
     problem: bool  # shown in the error colour: something did not go out as planned
+    channels: tuple[ChannelLine, ...] = ()
 
     @property
     def can_cancel(self) -> bool:
@@ -94,7 +117,22 @@ def post_statuses(session: Session, user: User, trip: Trip, now: datetime) -> li
     query = select(Post).where(Post.trip_id == trip.id, Post.author_id == user.id)
     zone = get_school(session).timezone
     found = session.scalars(query.order_by(Post.created_at.desc(), Post.id.desc()))
-    return [_status(post, zone, now) for post in found]
+    return [replace(_status(post, zone, now), channels=channel_lines(session, post)) for post in found]
+
+
+def channel_lines(session: Session, post: Post) -> tuple[ChannelLine, ...]:
+    """The post's copy on each connected network, in words, with what a senior leader decided for it."""
+    lines = []
+    for publication, kind in channel_copies(session, post.id):
+        text = f"{kind.label}: {CHANNEL_WORDS[publication.state]}"
+        if note := leader_note(session, publication):
+            text += f" ({note})."
+        elif publication.state is PublicationState.FAILED and publication.last_error:
+            text += f". {publication.last_error}"  # the network's own reason, a sentence already
+        else:
+            text += "."
+        lines.append(ChannelLine(text, publication.url))
+    return tuple(lines)
 
 
 def _status(post: Post, zone: str, now: datetime) -> PostStatus:
