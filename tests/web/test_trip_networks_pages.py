@@ -12,7 +12,7 @@ from tests.web.test_api import Phone, phone  # noqa: F401  (the fixture)
 from tests.web.test_costs_shown import _check, x_client  # noqa: F401  (the fixture)
 from tests.web.test_name_guard_api import _ready_photo
 from tests.web.test_trips import _form
-from tripposter.models import AuditEvent, Channel, ChannelKind, Role, Trip
+from tripposter.models import AuditEvent, Channel, ChannelKind, Post, PostState, Publication, PublicationState, Role, Trip
 
 
 def _bluesky(db: Session, *, active: bool = True) -> Channel:
@@ -93,3 +93,28 @@ def test_the_phone_counts_and_prices_only_the_trips_networks(
     page = x_client.get(f"/post/trips/{outing.trip.id}").get_data(as_text=True)
     assert 'name="caption"' in page and "costs the school" not in page
     assert "This trip's posts go to Bluesky." in page
+
+
+def _released(db: Session, outing: Outing, channel: Channel, state: PublicationState, key: str) -> Post:
+    """A post its trip kept off X, as the worker leaves it once released, with its one Bluesky copy."""
+    post = Post(idempotency_key=key * 16, request_hash="h", trip_id=outing.trip.id, author_id=outing.lead.id,
+                text="Canoeing!", state=PostState.PUBLISHED, main_skipped="x")
+    db.add(post)
+    db.flush()
+    db.add(Publication(post_id=post.id, channel_id=channel.id, state=state,
+                       url="https://bsky.app/profile/oakfield/post/3k" if state is PublicationState.PUBLISHED else None))
+    db.commit()
+    return post
+
+
+def test_the_posting_page_says_a_released_post_went_to_bluesky_and_not_to_x(
+    auth: AuthActions, client: FlaskClient, db: Session, outing: Outing,
+) -> None:
+    bluesky = _bluesky(db)
+    _released(db, outing, bluesky, PublicationState.PUBLISHED, "a")
+    _released(db, outing, bluesky, PublicationState.FAILED, "b")
+    auth.login(outing.lead)
+    page = client.get(f"/post/trips/{outing.trip.id}").get_data(as_text=True)
+    assert "Posted to Bluesky. Not sent to X: this trip does not post there." in page
+    assert "No network took it, so it was not posted anywhere. Not sent to X: this trip does not post there." in page
+    assert "See the post" not in page  # no main address to link to
