@@ -307,3 +307,20 @@ def test_photos_swept_while_the_trips_only_network_is_paused_are_expired_not_pos
     record = session.scalars(select(DeletionRecord).where(DeletionRecord.photo_id == photo.id)).one()
     assert record.fate is Fate.EXPIRED and record.reason.startswith("not sent to the outbox: this trip does not post there")
     assert publications_of(session, post)[ChannelKind.BLUESKY].state is PublicationState.EXPIRED
+
+
+def test_x_paused_does_not_hold_up_a_trip_that_does_not_post_to_x(
+    session: Session, x_rt: Runtime, make: Factory, outing: Outing, pds: FakePDS,  # noqa: F811
+    x_api: responses.RequestsMock, clock: Clock,  # noqa: F811
+) -> None:
+    from tripposter.services.networks import x_account
+
+    channels.connect(session, make.user(Role.ADMIN), x_rt.settings.token_key, ChannelKind.BLUESKY, BLUESKY_FORM, clock())
+    x_account.pause(session, "X refused the school's tokens.")
+    session.commit()
+    everywhere = queue_post(session, x_rt, outing, receive(session, x_rt, outing, key="photo-key-0002"), key="post-key-0002")
+    choose(session, outing.trip, "bluesky")
+    bluesky_only = queue_post(session, x_rt, outing, receive(session, x_rt, outing))
+    assert publish_post(x_rt, everywhere.id) == "paused"  # it waits for X, as before
+    assert publish_post(x_rt, bluesky_only.id) == "released"
+    assert bluesky_posts(pds) == 1 and len(x_api.calls) == 0

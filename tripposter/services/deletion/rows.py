@@ -225,8 +225,8 @@ def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[st
                channel_urls: tuple[tuple[str, str], ...] = ()) -> LogRow:
     post = photo.post
     fate = record.fate if record else FATE_OF_STATE.get(photo.state)
-    if record is None and post is not None and post.main_skipped:
-        fate = None  # nothing is posted until one of the trip's networks takes it
+    if record is None and post is not None and post.main_skipped and photo.state is PhotoState.PUBLISHED:
+        fate = None  # released to the trip's networks: nothing is posted until one of them takes it
     destroyed_at = record.deleted_at if record else photo.destroyed_at
     post_url = post.remote_url if post is not None else None
     if record is None:
