@@ -158,3 +158,60 @@ def test_0011_adds_one_publication_per_post_and_channel_and_goes_down(tmp_path: 
 def test_0011_adds_one_publication_per_post_and_channel_and_goes_down_on_postgresql() -> None:
     with _scratch_postgresql("tripposter_migration_0011") as url:
         _publication_table(url)
+
+
+def _publication_decisions(url: str) -> None:
+    """0012: a publication can wait for, and record, a senior leader's decision; down drops the columns."""
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0011")
+    engine = make_engine(url)
+    command.upgrade(cfg, "0012")
+    with engine.connect() as conn:
+        columns = {c["name"]: c for c in sa_inspect(conn).get_columns("publication")}
+    assert {"needs_decision_at", "decision", "decided_by", "decided_at"} <= set(columns)
+    assert not columns["decision"]["nullable"] and columns["decided_by"]["nullable"]
+    command.downgrade(cfg, "0011")
+    with engine.connect() as conn:
+        assert "decision" not in {c["name"] for c in sa_inspect(conn).get_columns("publication")}
+    engine.dispose()
+    command.upgrade(cfg, "head")
+
+
+def test_0012_adds_publication_decisions_and_goes_down(tmp_path: Path) -> None:
+    _publication_decisions(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+
+@pytest.mark.scaled_out
+@pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
+def test_0012_adds_publication_decisions_and_goes_down_on_postgresql() -> None:
+    with _scratch_postgresql("tripposter_migration_0012") as url:
+        _publication_decisions(url)
+
+
+def _trip_networks(url: str) -> None:
+    """0013: trips before it post everywhere (NULL) and posts to the main destination (''); down drops both."""
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0012")
+    engine = make_engine(url)
+    command.upgrade(cfg, "0013")
+    with engine.connect() as conn:
+        trip = {c["name"]: c for c in sa_inspect(conn).get_columns("trip")}
+        post = {c["name"]: c for c in sa_inspect(conn).get_columns("post")}
+    assert trip["networks"]["nullable"] and not post["main_skipped"]["nullable"]
+    command.downgrade(cfg, "0012")
+    with engine.connect() as conn:
+        assert "networks" not in {c["name"] for c in sa_inspect(conn).get_columns("trip")}
+        assert "main_skipped" not in {c["name"] for c in sa_inspect(conn).get_columns("post")}
+    engine.dispose()
+    command.upgrade(cfg, "head")
+
+
+def test_0013_adds_trip_networks_and_goes_down(tmp_path: Path) -> None:
+    _trip_networks(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+
+@pytest.mark.scaled_out
+@pytest.mark.skipif(not PG_URL, reason="runs in the PostgreSQL pass of .ci/run")
+def test_0013_adds_trip_networks_and_goes_down_on_postgresql() -> None:
+    with _scratch_postgresql("tripposter_migration_0013") as url:
+        _trip_networks(url)

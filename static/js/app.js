@@ -87,6 +87,7 @@ function renderTrips(problem) {
   const choose = async (trip) => { page.trip = trip; await put("meta", { key: "chosen", id: trip.id }); renderTrips(); render(); loadPosts(); };
   body.replaceChildren(...[
     el("p", { class: "trip-name" }, el("strong", {}, page.trip.name), ` \u00b7 ${page.trip.destination}`),
+    page.trip.networks?.length ? el("p", { class: "hint", id: "trip-networks" }, `Posts from this trip go to ${page.trip.networks.join(", ")}.`) : null,
     page.trip.ended ? el("p", { class: "hint", id: "trip-ended" }, endedNote(page.trip)) : null,
     page.trips.length > 1 ? el("div", { class: "actions", role: "group", "aria-label": "Choose the trip" },
       page.trips.map((t) => el("button", { type: "button", "aria-pressed": String(t === page.trip), onclick: () => choose(t) }, t.name))) : null,
@@ -270,7 +271,10 @@ async function checkCaption() {
     return;
   }
   const { weighted_length: n, problems, warnings } = reply.data;
-  $("count").textContent = `${n} of 280 characters, hashtags included${n > 280 ? ": too long" : ""}.`;
+  const lengths = reply.data.lengths || [];
+  $("count").textContent = lengths.length
+    ? `${lengths.map((c) => `${c.network}: ${c.length} of ${c.limit}${c.length > c.limit ? " (too long)" : ""}`).join("; ")} characters, hashtags included.`
+    : `${n} of 280 characters, hashtags included${n > 280 ? ": too long" : ""}.`;
   list.replaceChildren(...problems.map((p) => el("li", { class: "error" }, p.message)), ...warnings.map((p) => el("li", { class: "warn" }, p.message)),
     ...costLines(reply.data.cost));
   $("final-text").hidden = false;

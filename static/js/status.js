@@ -59,9 +59,18 @@ export function localItems(posts, photos, actions) {
   return items;
 }
 
+// A post its trip keeps off the main destination fares as its networks do (the post's state says "released").
+function released(post) {
+  const copies = post.channels || [];
+  if (copies.some((c) => c.state === "published")) return ["Posted", post.skipped_main];
+  if (copies.some((c) => ["pending", "sending", "unknown"].includes(c.state))) return ["Posting", post.skipped_main];
+  return ["Not posted", `No network took it, so it was not posted anywhere. ${post.skipped_main}`];
+}
+
 export function serverItems(posts, actions) {
   return posts.map((post) => {
-    const [title, detail] = (SERVER[post.state] || (() => [post.state, ""]))(post);
+    const [title, detail] = post.skipped_main && post.state === "published" ? released(post)
+      : (SERVER[post.state] || (() => [post.state, ""]))(post);
     return el("li", { class: post.state === "failed" || post.state === "unknown" ? "card status-problem" : "card" },
       el("p", {}, el("strong", {}, `${title}. `), detail),
       el("p", { class: "post-text" }, post.text),

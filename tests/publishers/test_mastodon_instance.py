@@ -24,6 +24,7 @@ from tests.publishers.test_mastodon_fakes import (
 from tripposter.publishers.base import Post, PostImage
 from tripposter.publishers.mastodon_api import DEFAULT_MAX_CHARACTERS, comparable, plain_text
 
+V1_INSTANCE_URL = f"{BASE}/api/v1/instance/"
 NOW = datetime(2026, 6, 3, 10, 0, 3, tzinfo=UTC)
 
 
@@ -77,10 +78,35 @@ def test_limits_come_from_the_instance(rsps: responses.RequestsMock) -> None:
     assert limits.count_text("See https://example.org/" + "x" * 80 + " 👨‍👩‍👧") == 4 + 23 + 2
 
 
-def test_a_server_without_the_v2_instance_gets_mastodons_defaults(rsps: responses.RequestsMock) -> None:
+def test_a_server_without_either_instance_document_gets_mastodons_defaults(rsps: responses.RequestsMock) -> None:
     rsps.get(INSTANCE_URL, status=404, json={"error": "Record not found"})
-    limits = publisher().limits()
+    rsps.get(V1_INSTANCE_URL, status=404, json={"error": "Record not found"})
+    made = publisher()
+    limits = made.limits()
     assert limits.max_text == DEFAULT_MAX_CHARACTERS and limits.max_images == 4
+    assert made.caption_limit() == (DEFAULT_MAX_CHARACTERS, False)  # the default, and it says so
+
+
+def test_a_server_before_mastodon_4_has_its_limit_read_from_the_v1_instance(rsps: responses.RequestsMock) -> None:
+    rsps.get(INSTANCE_URL, status=404, json={"error": "Record not found"})
+    v1 = {"uri": "mastodon.example", "title": "Old Mastodon", "version": "3.5.3",
+          "configuration": {"statuses": {"max_characters": 1000, "max_media_attachments": 4}}}
+    rsps.get(V1_INSTANCE_URL, json=v1)
+    made = publisher()
+    assert made.caption_limit() == (1000, True) and made.limits().max_text == 1000
+    assert [c.request.url for c in rsps.calls] == [INSTANCE_URL, V1_INSTANCE_URL]  # read once
+
+
+def test_a_pleroma_style_v1_instance_gives_max_toot_chars(rsps: responses.RequestsMock) -> None:
+    rsps.get(INSTANCE_URL, status=404, json={"error": "Record not found"})
+    rsps.get(V1_INSTANCE_URL, json={"uri": "pleroma.example", "version": "2.7.2 (compatible; Pleroma 2.5.0)",
+                                    "max_toot_chars": 5000})
+    assert publisher().caption_limit() == (5000, True)
+
+
+def test_a_v2_instance_gives_its_own_caption_limit(rsps: responses.RequestsMock) -> None:
+    rsps.get(INSTANCE_URL, json=instance(max_characters=11_000))
+    assert publisher().caption_limit() == (11_000, True)
 
 
 def test_nonsense_limits_fall_back_to_the_defaults(rsps: responses.RequestsMock) -> None:

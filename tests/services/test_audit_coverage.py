@@ -87,16 +87,24 @@ def test_trip_create_edit_pupils_and_staff(db: Session, make: Factory) -> None:
     db.commit()
     trips.save_trip(db, office, trips.TripInput("Museum", "Natural History Museum", start, start, lead.id, (), (sam.id, ava.id)), trip)
     db.commit()  # saved again unchanged: nothing more to record
+    kept_off = trips.TripInput("Museum", "Natural History Museum", start, start, lead.id, (), (sam.id, ava.id),
+                               networks=("bluesky",), offered_networks=("main", "bluesky"))
+    trips.save_trip(db, office, kept_off, trip)
+    db.commit()
 
     (created,) = events(db, "trip.created")
-    assert created.detail == {"pupils": 1, "staff": 1, "lead_id": lead.id, "trip_id": trip.id}
+    assert created.detail == {"pupils": 1, "staff": 1, "lead_id": lead.id, "trip_id": trip.id, "networks": "all"}
+    (networks,) = events(db, "trip.networks_changed")
+    assert networks.detail == {"before": "all", "after": ["bluesky"], "trip_id": trip.id}
+    assert describe("trip.networks_changed", networks.detail).endswith("all connected \u2192 bluesky")
     (updated,) = events(db, "trip.updated")
     assert updated.detail == {"fields": ["destination"], "trip_id": trip.id}
     (pupils,) = events(db, "trip.pupils_changed")
     assert pupils.detail == {"added": [ava.id], "removed": [], "total": 2, "trip_id": trip.id}
     (staff,) = events(db, "trip.staff_changed")
     assert staff.detail == {"added": [], "removed": [helper.id], "total": 0, "trip_id": trip.id}
-    assert in_category(db, "trips") == {"trip.created", "trip.updated", "trip.pupils_changed", "trip.staff_changed"}
+    assert in_category(db, "trips") == {"trip.created", "trip.updated", "trip.pupils_changed", "trip.staff_changed",
+                                        "trip.networks_changed"}
 
 
 def test_uploads_record_size_and_hash_prefix_and_refusals_their_rule(session: Session, rt: Runtime, outing: Outing) -> None:

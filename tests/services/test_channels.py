@@ -112,7 +112,8 @@ def test_mastodon_connects_and_its_token_is_encrypted_at_rest(
     mastodon_answers(rsps)
     channel = channels.connect(db, admin, settings.token_key, ChannelKind.MASTODON, MASTODON_FORM, NOW)
     db.commit()
-    assert (channel.display_name, channel.settings) == (MASTODON_NAME, {"instance": BASE})
+    assert (channel.display_name, channel.settings) == (
+        MASTODON_NAME, {"instance": BASE, "max_characters": 500, "max_characters_from_server": True})
     assert rsps.calls[-1].request.headers["Authorization"] == f"Bearer {MASTODON_FORM['access_token']}"
     (raw,) = _raw_secrets(db)
     assert MASTODON_FORM["access_token"].encode() not in raw

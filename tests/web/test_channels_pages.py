@@ -27,6 +27,7 @@ from tests.channel_fakes import (  # noqa: F401 - pds and rsps are fixtures
     rsps,
 )
 from tests.conftest import AuthActions, Factory
+from tests.publishers import test_mastodon_fakes as md
 from tests.publishers.test_bluesky_pds import FakePDS
 from tests.web.test_access import _routes
 from tripposter.models import AuditEvent, Channel, ChannelKind, Role
@@ -155,3 +156,17 @@ def test_no_secret_in_logs_or_audit_rows_from_the_pages(
     details = json.dumps([e.detail for e in db.scalars(select(AuditEvent))])
     for secret in SECRETS:
         assert secret not in caplog.text and secret not in details
+
+
+def test_the_networks_page_shows_the_mastodon_servers_caption_limit_or_that_it_was_assumed(
+    admin: AuthActions, client: FlaskClient, db: Session, rsps: responses.RequestsMock,
+) -> None:
+    md.register_instance(rsps, max_characters=1000)
+    rsps.get(md.VERIFY_URL, json=md.account())
+    assert admin.post("/networks/mastodon/connect", MASTODON_FORM).status_code == 302
+    assert "1000 characters, as the server says" in _page(client)
+    channel = db.scalars(select(Channel)).one()
+    rsps.replace(responses.GET, md.INSTANCE_URL, status=404, json={"error": "Record not found"})
+    rsps.get(f"{md.BASE}/api/v1/instance/", status=404, json={"error": "Record not found"})
+    assert admin.post(f"/networks/{channel.id}/test").status_code == 302
+    assert "500 characters (the server did not say its limit" in _page(client)

@@ -5,12 +5,14 @@ from .audit import AuditEvent
 from .channels import Channel, ChannelKind
 from .base import Base, utcnow
 from .people import Role, User
-from .photos import DeletionRecord, Fate, Photo, PhotoState, Post, PostState, TripAttestation, TripLog
+from .photos import (
+    MAIN_DESTINATIONS, DeletionRecord, Fate, Photo, PhotoState, Post, PostState, TripAttestation, TripLog,
+)
 from .publications import Publication, PublicationState
 from .roster import Pupil
 from .school import WEEKDAYS, SchoolSettings
 from .signins import Passkey, UserSession
-from .trips import Trip, trip_pupil, trip_staff
+from .trips import MAIN_NETWORK, Trip, trip_pupil, trip_staff
 
 __all__ = [
     "WEEKDAYS",
@@ -33,6 +35,8 @@ __all__ = [
     "Pupil",
     "Role",
     "SchoolSettings",
+    "MAIN_DESTINATIONS",
+    "MAIN_NETWORK",
     "Trip",
     "User",
     "UserSession",

@@ -64,6 +64,10 @@ class Fate(enum.StrEnum):
     LEFTOVER = "leftover"  # an extra copy of a photo already in the log (an unfinished or stray outbox post)
 
 
+# The main destination's name in records, by ``settings.publisher``.
+MAIN_DESTINATIONS = {"x": "X", "outbox": "the outbox"}
+
+
 class Post(Base):
     __tablename__ = "post"
 
@@ -79,6 +83,9 @@ class Post(Base):
     urgent_reason: Mapped[str] = mapped_column(Text, default="")
     scheduled_for: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
+    # Not empty when the post's trip does not post to the main destination, so it is never sent there:
+    # "main" from when it is queued, then the destination it skipped ("x" or "outbox") once released.
+    main_skipped: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # While publishing: a worker's lease. A post still publishing after it ran out was interrupted.
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)
     # Set once an attempt's outcome was unknown: X's refusal of a copy then proves it went out.

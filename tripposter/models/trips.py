@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
 from .people import User
 from .roster import Pupil
+
+# The trip's chosen networks name the main destination (the outbox or X) this way; the others by kind.
+MAIN_NETWORK = "main"
 
 trip_pupil = Table(
     "trip_pupil",
@@ -40,6 +43,9 @@ class Trip(Base):
     # The trip's own posting hours on trip dates; None means the school's hours apply.
     posting_start: Mapped[time | None] = mapped_column(default=None)
     posting_end: Mapped[time | None] = mapped_column(default=None)
+    # Where its posts go: "main" (the outbox or X) and channel kinds ("bluesky", ...). None, the
+    # default, means every network the school has connected when a post is queued, later ones included.
+    networks: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead: Mapped[User] = relationship(foreign_keys=[lead_id])
@@ -51,6 +57,10 @@ class Trip(Base):
     @property
     def pupils_without_photo_consent(self) -> int:
         return sum(1 for p in self.pupils if not p.has_photo_consent)
+
+    def posts_to(self, network: str) -> bool:
+        """Whether this trip's posts go to ``network`` ("main" or a channel kind) when it is connected."""
+        return self.networks is None or network in self.networks
 
     def is_running_on(self, day: date) -> bool:
         return self.start_date <= day <= self.end_date

@@ -37,6 +37,9 @@ class CaptionRules:
     banned_words: tuple[str, ...] = DEFAULT_TEXT_SPEAK
     # Words the school has accepted despite the offensive-word list (e.g. "organ", "virgin").
     allowed_words: tuple[str, ...] = ()
+    # The post goes to the main destination (X, or the outbox standing in for it), so X's 280 applies.
+    # False for a trip that posts only to other networks: each of those counts its own length.
+    x_length: bool = True
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def check_caption(
     length = weighted_length(text)
     fields = [OutgoingText("The caption", text, tuple(tagged)), *alt_fields(alt_texts)]
     names = guard(fields, roster, first_names_allowed=rules.first_names_allowed)
-    problems = length_problems(length) + list(names.problems)
+    problems = (length_problems(length) if rules.x_length else []) + list(names.problems)
     problems += mention_problems(caption, rules.allowed_handles)
     problems += language_problems(caption, rules.banned_words, rules.allowed_words)
     for alt in alt_texts:

@@ -1,6 +1,7 @@
 """The Mastodon publisher: any instance, through Mastodon.py, with an access token of the school's account.
 
-    GET  /api/v2/instance                 the instance's limits and version (once per publisher)
+    GET  /api/v2/instance                 the instance's limits and version (once per publisher);
+                                          /api/v1/instance when v2 is missing (before Mastodon 4.0)
     POST /api/v2/media                    file + description (alt text); 202 while still processing
     GET  /api/v1/media/{id}               polled until the photo is processed (206 -> 200)
     POST /api/v1/statuses                 status, media_ids[], visibility=public, header Idempotency-Key
@@ -42,6 +43,7 @@ from tripposter.publishers.base import (
 )
 from tripposter.publishers.mastodon_api import (
     candidates,
+    caption_limit,
     error_for,
     limits_from_instance,
     retry_time,
@@ -114,9 +116,7 @@ class MastodonPublisher:
     def _read_instance(self) -> Mapping[str, Any]:
         if self._instance is None:
             try:
-                instance = self.client.instance_v2()
-            except MastodonNotFoundError:
-                instance = {}  # a server without /api/v2/instance (before Mastodon 4.0): the defaults
+                instance = self._instance_document()
             except MastodonError as exc:
                 raise error_for(exc, may_have_posted=False, retry_at=retry_time(self.client)) from exc
             version = str(instance.get("version") or "").split(" ")[0] or None
@@ -127,6 +127,26 @@ class MastodonPublisher:
             self._instance = instance
             log.info("Mastodon instance %s read (version %s)", self.api_base_url, version or "unknown")
         return self._instance
+
+    def _instance_document(self) -> Mapping[str, Any]:
+        """``/api/v2/instance``; on a server without it (before Mastodon 4.0) v1, which has the same
+        ``configuration`` since 3.4; on one with neither, nothing: the defaults apply."""
+        try:
+            return self.client.instance_v2()  # type: ignore[no-any-return]
+        except MastodonNotFoundError:
+            pass
+        try:
+            return self.client.instance_v1()  # type: ignore[no-any-return]
+        except MastodonNotFoundError:
+            return {}
+
+    def caption_limit(self) -> tuple[int, bool]:
+        """The server's caption limit, and whether the server said it (False: Mastodon's default, 500).
+
+        Raises:
+            RetryableError, NeedsReconnectError: the instance could not be read.
+        """
+        return caption_limit(self._read_instance())
 
     def limits(self) -> NetworkLimits:
         """This instance's caption, photo and description limits (read from the instance once).

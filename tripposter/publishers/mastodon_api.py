@@ -61,13 +61,24 @@ def _number(section: Mapping[str, Any] | None, key: str, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
 
 
+def caption_limit(instance: Mapping[str, Any]) -> tuple[int, bool]:
+    """The instance's caption limit, and whether it said so (v2 or v1 ``configuration.statuses``, or
+    Pleroma's ``max_toot_chars``); (500, False) when it does not."""
+    statuses = (instance.get("configuration") or {}).get("statuses")
+    for section, key in ((statuses, "max_characters"), (instance, "max_toot_chars")):
+        said = _number(section if isinstance(section, Mapping) else None, key, 0)
+        if said:
+            return said, True
+    return DEFAULT_MAX_CHARACTERS, False
+
+
 def limits_from_instance(instance: Mapping[str, Any]) -> NetworkLimits:
-    """What this instance accepts, from its ``/api/v2/instance`` ``configuration``."""
+    """What this instance accepts, from its ``/api/v2/instance`` (or v1) ``configuration``."""
     config = instance.get("configuration") or {}
     statuses, media = config.get("statuses"), config.get("media_attachments")
     return NetworkLimits(
         network=NETWORK,
-        max_text=_number(statuses, "max_characters", DEFAULT_MAX_CHARACTERS),
+        max_text=caption_limit(instance)[0],
         count_text=count_text,
         max_images=_number(statuses, "max_media_attachments", DEFAULT_MAX_MEDIA),
         max_image_bytes=_number(media, "image_size_limit", DEFAULT_IMAGE_BYTES),

@@ -66,6 +66,7 @@ ACTIONS: dict[str, str] = {
     "trip.updated": "Trip edited",
     "trip.pupils_changed": "Trip pupils changed",
     "trip.staff_changed": "Trip staff changed",
+    "trip.networks_changed": "Trip networks changed",
     "photo.received": "Photo received",
     "photo.refused": "Photo refused",
     "photo.tagged": "Faces tagged",
@@ -74,6 +75,7 @@ ACTIONS: dict[str, str] = {
     "post.queued": "Post queued",
     "post.rescheduled": "Post rescheduled",
     "post.published": "Post published",
+    "post.released": "Post released to the trip's networks only",
     "post.failed": "Post failed",
     "post.unknown": "Post outcome unknown",
     "post.needs_decision": "Post waiting for a senior leader's decision",
@@ -205,6 +207,8 @@ def _extra(action: str, d: Mapping[str, Any]) -> str:
         return f"{d.get('fate', '')}, {verified}"
     if action in ("trip.updated", "school.updated"):
         return ", ".join(str(f).replace("_", " ") for f in d.get("fields", []))
+    if action == "trip.networks_changed":
+        return f"{_networks(d.get('before'))} \u2192 {_networks(d.get('after'))}"
     if action in ("trip.pupils_changed", "trip.staff_changed"):
         return f"{len(d.get('added', []))} added, {len(d.get('removed', []))} removed"
     if action in ("x.connected", "x.tokens_rotated", "x.disconnected") and d.get("screen_name"):
@@ -221,6 +225,12 @@ def _extra(action: str, d: Mapping[str, Any]) -> str:
     if action == "retention.swept":
         return f"{d.get('photos', 0)} photo(s)"
     return ""
+
+
+def _networks(value: Any) -> str:
+    if value == "all" or value is None:
+        return "all connected"
+    return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
 
 
 def detail_text(detail: Mapping[str, Any]) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import DeletionRecord, Fate, Photo, PhotoState, Publication, Trip
+from ...models import MAIN_DESTINATIONS, DeletionRecord, Fate, Photo, PhotoState, Post, Publication, PublicationState, Trip
 from ...models.publications import UNSETTLED
 from ...spool import Spool, SpoolError
 from ..audit import events as audit
@@ -66,6 +66,37 @@ def destroy_photo(
     return record
 
 
+def skipped_words(post: Post) -> str:
+    """Why a post never went to the main destination, in the words the records use."""
+    where = MAIN_DESTINATIONS.get(post.main_skipped, "the school's main account (X or the outbox)")
+    return f"not sent to {where}: this trip does not post there"
+
+
+def skipped_main_fate(session: Session, post: Post) -> tuple[Fate, str, str | None]:
+    """The true fate of the photos of a post its trip kept off the main destination, with reason and address.
+
+    Posted only if a connected network published it; otherwise expired or refused, never "posted".
+    """
+    rows = session.execute(select(Publication.state, Publication.url).where(Publication.post_id == post.id)
+                           .order_by(Publication.id)).all()
+    states = {PublicationState(state) for state, _ in rows}
+    skipped = skipped_words(post)
+    if PublicationState.PUBLISHED in states:
+        # The networks' own addresses are in the log beside it (its publications): none is the main one.
+        return Fate.POSTED, skipped, None
+    if PublicationState.EXPIRED in states:
+        return Fate.EXPIRED, f"{skipped}, and the photos reached their limit before another network took it", None
+    return Fate.REJECTED, f"{skipped}, and no other network took it", None
+
+
+def settled_fate(session: Session, photo: Photo) -> tuple[Fate, str, str | None]:
+    """What a photo whose post is settled ends as: its post's address, or the skipped main's true fate."""
+    post = photo.post
+    if post is not None and post.main_skipped and photo.state is PhotoState.PUBLISHED:
+        return skipped_main_fate(session, post)
+    return FATE_OF_STATE[photo.state], "", post.remote_url if post is not None else None
+
+
 def finish_destructions(session: Session, spool: Spool, now: datetime) -> int:
     """Destroy photos whose fate is settled but whose destruction a crash interrupted."""
     # populate_existing: a photo this session loaded earlier (say, still "posting" before recovery
@@ -76,8 +107,9 @@ def finish_destructions(session: Session, spool: Spool, now: datetime) -> int:
     query = select(Photo).where(Photo.state.in_(list(FATE_OF_STATE)), ~kept).execution_options(populate_existing=True)
     settled = list(session.scalars(query))
     for photo in settled:
-        url = photo.post.remote_url if photo.post is not None else None
-        destroy_photo(session, spool, photo, FATE_OF_STATE[photo.state], now, reason="finished after a restart", url=url)
+        fate, why, url = settled_fate(session, photo)
+        reason = f"{why} (finished after a restart)" if why else "finished after a restart"
+        destroy_photo(session, spool, photo, fate, now, reason=reason, url=url)
     return len(settled)
 
 

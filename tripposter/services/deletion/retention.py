@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ...models import Fate, Photo, PhotoState, Post, PostState, Publication, PublicationState
 from ...spool import Spool
 from ..audit import events as audit
-from .destruction import destroy_photo
+from .destruction import destroy_photo, skipped_main_fate
 
 
 def _channel_sending(session: Session, post: Post, now: datetime) -> bool:
@@ -54,8 +54,11 @@ def sweep_expired(session: Session, spool: Spool, now: datetime) -> int:
             audit.record(session, None, "post.expired", post)
         fate = Fate.POSTED if photo.state is PhotoState.PUBLISHED else Fate.EXPIRED
         url = post.remote_url if post is not None and fate is Fate.POSTED else None
+        reason = "" if url else "retention limit reached"
+        if post is not None and post.main_skipped and fate is Fate.POSTED:
+            fate, reason, url = skipped_main_fate(session, post)  # posted only if a network took it
         photo.state = PhotoState.PUBLISHED if fate is Fate.POSTED else PhotoState.EXPIRED
-        destroy_photo(session, spool, photo, fate, now, reason="" if url else "retention limit reached", url=url)
+        destroy_photo(session, spool, photo, fate, now, reason=reason, url=url)
         count += 1
     if count:
         audit.record(session, None, "retention.swept", None, photos=count)

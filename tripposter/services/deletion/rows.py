@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from ...models import DeletionRecord, Fate, Photo, PhotoState, Trip, TripLog, User, utcnow
 from ..school.settings import get_school
 from .channel_outcomes import channel_records
-from .destruction import FATE_OF_STATE
+from .destruction import FATE_OF_STATE, skipped_words
 from .staff import Attestation, attestations
 
 FATE_WORDS = {
@@ -214,17 +214,22 @@ def _rows(session: Session, trip: Trip) -> list[LogRow]:
 
 def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[str] | None,
                channel_urls: tuple[tuple[str, str], ...] = (), channel_notes: tuple[tuple[str, str], ...] = ()) -> LogRow:
-    fate = record.fate if record else FATE_OF_STATE.get(photo.state)
-    destroyed_at = record.deleted_at if record else photo.destroyed_at
     post = photo.post
+    fate = record.fate if record else FATE_OF_STATE.get(photo.state)
+    if record is None and post is not None and post.main_skipped and photo.state is PhotoState.PUBLISHED:
+        fate = None  # released to the trip's networks: nothing is posted until one of them takes it
+    destroyed_at = record.deleted_at if record else photo.destroyed_at
     post_url = post.remote_url if post is not None else None
     if record is None:
-        words = "Waiting to be posted" if photo.state is PhotoState.POSTING else "Not posted yet"
+        waiting = photo.state in (PhotoState.POSTING, PhotoState.PUBLISHED)
+        words = "Waiting to be posted" if waiting else "Not posted yet"
         fate_text = _fate_text(fate, "", names) if fate else words
         if destroyed_at is not None and fate is None:
             fate_text = "Destroyed, but no deletion record"
     else:
         fate_text = _fate_text(record.fate, record.reason, names)
+    if post is not None and post.main_skipped and "this trip does not post there" not in fate_text:
+        fate_text = f"{fate_text}; {skipped_words(post)}"  # the main destination never got it, and the log says so
     return LogRow(
         short_id=photo.public_id[:8],
         received_at=photo.created_at,

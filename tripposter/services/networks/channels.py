@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -74,10 +75,23 @@ def check(channel: Channel, token_key: TokenKey) -> str:
     Raises:
         ConnectionRefusedError: the network refused, could not be reached, or the secrets are unreadable.
     """
+    return _checked(channel, token_key)[0]
+
+
+def _checked(channel: Channel, token_key: TokenKey) -> tuple[str, dict[str, Any]]:
+    """``check``, and what the network said of its limits, to keep on the channel (Mastodon's caption limit).
+
+    Raises:
+        ConnectionRefusedError: as ``check``.
+    """
+    publisher = build_publisher(channel, token_key)
     try:
-        return build_publisher(channel, token_key).check_connection()
+        display = publisher.check_connection()
+        read = getattr(publisher, "caption_limit", None)
+        limit, said = read() if callable(read) else (None, False)
     except PublishError as exc:
         raise ConnectionRefusedError(exc.user_message) from exc
+    return display, ({} if limit is None else {"max_characters": limit, "max_characters_from_server": said})
 
 
 def connect(
@@ -100,7 +114,7 @@ def connect(
     settings, secrets = inputs_for(kind, form)
     trial = Channel(kind=kind, settings=settings, secret=ChannelSecretBox(token_key).seal(secrets), active=True)
     try:
-        display = check(trial, token_key)
+        display, limits = _checked(trial, token_key)
     except ConnectionRefusedError as exc:
         log.info("Connecting %s was refused; nothing stored", kind.value)
         raise ConnectionRefusedError(f"Nothing was saved. {exc.user_message}") from exc
@@ -109,7 +123,7 @@ def connect(
     if channel is None:
         channel = Channel(kind=kind, active=True)
         session.add(channel)
-    channel.settings = settings
+    channel.settings = {**settings, **limits}
     channel.secret = trial.secret  # holds Bluesky's session from the test sign-in, so no second login
     channel.display_name = display[:200]
     channel.connected_by = actor.id if actor is not None else None
@@ -139,7 +153,7 @@ def test_connection(
     """
     channel = get_channel(session, channel_id)
     try:
-        display = check(channel, token_key)
+        display, limits = _checked(channel, token_key)
     except ConnectionRefusedError as exc:
         ok, message = False, exc.user_message
         if isinstance(exc.__cause__, NeedsReconnectError):
@@ -147,6 +161,7 @@ def test_connection(
     else:
         ok, message = True, f"Connected as {display}."
         channel.display_name, channel.paused_reason = display[:200], ""
+        channel.settings = {**channel.settings, **limits}  # a new dict: JSON columns see reassignment only
     channel.last_tested_at, channel.last_test_ok, channel.last_test_message = now, ok, message
     session.flush()
     audit.record(session, actor, "channel.tested", channel, kind=channel.kind.value, account=channel.display_name,

@@ -8,33 +8,43 @@ network; and a photo over a network's byte limit is re-encoded smaller just befo
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Channel, ChannelKind
+from ...models import MAIN_NETWORK, Channel, ChannelKind, Trip
 from ...pipeline.errors import Problem
 from ...pipeline.fit import fit_jpeg
+from ...pipeline.length import MAX_WEIGHTED_LENGTH, weighted_length
 from ...publishers import base as pub
 from ...publishers.bluesky_records import LIMITS as BLUESKY
 from ...publishers.facebook import LIMITS as FACEBOOK
 from ...publishers.mastodon_api import DEFAULT_MAX_CHARACTERS, NETWORK, count_text
+from .trip_networks import connected_channels, trip_channels
 
-# Known before any request: Mastodon's own limit is read from the server when sending, so the
-# default (500, as Mastodon ships) is the check here.
+# Known before any request. Mastodon's own limit is read from the server at connect and at "Test
+# connection" and kept on the channel (``settings["max_characters"]``); 500, as Mastodon ships, until then.
 MASTODON = pub.NetworkLimits(network=NETWORK, max_text=DEFAULT_MAX_CHARACTERS, count_text=count_text)
 KNOWN: dict[ChannelKind, pub.NetworkLimits] = {
     ChannelKind.BLUESKY: BLUESKY, ChannelKind.MASTODON: MASTODON, ChannelKind.FACEBOOK: FACEBOOK,
 }
 
 
-def caption_problems(session: Session, text: str) -> list[Problem]:
-    """A problem for each connected network the final text is too long for."""
-    kinds = session.scalars(select(Channel.kind).where(Channel.active.is_(True))).all()
+def caption_limits(channel: Channel) -> pub.NetworkLimits:
+    """The caption limit this channel is checked against: the known one, or the Mastodon server's own."""
+    limits = KNOWN[ChannelKind(channel.kind)]
+    stored = (channel.settings or {}).get("max_characters")
+    if limits is MASTODON and isinstance(stored, int) and not isinstance(stored, bool) and stored > 0:
+        return replace(limits, max_text=stored)
+    return limits
+
+
+def caption_problems(session: Session, text: str, trip: Trip | None = None) -> list[Problem]:
+    """A problem for each connected network (each of ``trip``'s, if given) the final text is too long for."""
+    channels = trip_channels(session, trip) if trip is not None else connected_channels(session)
     problems = []
-    for kind in sorted(set(kinds)):
-        limits = KNOWN[kind]
+    for channel in channels:
+        limits = caption_limits(channel)
         length = limits.count_text(text)
         if length > limits.max_text:
             problems.append(Problem(
@@ -44,6 +54,26 @@ def caption_problems(session: Session, text: str) -> list[Problem]:
                 "(a link counts in full there).",
             ))
     return problems
+
+
+@dataclass(frozen=True)
+class CaptionCount:
+    """The final text's length on one network, as that network counts it, and what it allows."""
+
+    network: str
+    length: int
+    limit: int
+
+
+def caption_counts(session: Session, text: str, trip: Trip, main: str) -> list[CaptionCount]:
+    """The caption's length on each of ``trip``'s networks: the main one (``main``, counted as X counts) first."""
+    counts = []
+    if trip.posts_to(MAIN_NETWORK):
+        counts.append(CaptionCount(main, weighted_length(text), MAX_WEIGHTED_LENGTH))
+    for channel in trip_channels(session, trip):
+        limits = caption_limits(channel)
+        counts.append(CaptionCount(limits.network, limits.count_text(text), limits.max_text))
+    return counts
 
 
 def fit_to(request: pub.Post, limits: pub.NetworkLimits) -> pub.Post:

@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ...models import Photo, PhotoState, Post, PostState, SchoolSettings, Trip, User
+from ...models import MAIN_NETWORK, Photo, PhotoState, Post, PostState, SchoolSettings, Trip, User
 from ...pipeline.caption import AltText, CaptionResult, check_caption
 from ...pipeline.errors import PipelineError, Problem
 from ...pipeline.window import WindowDecision, decide, describe, end_of_trip, is_open
@@ -24,6 +24,7 @@ from ...publishers.base import MAX_IMAGES
 from ..audit import events as audit
 from ..errors import NotFoundError, ServiceError
 from ..networks.fitting import caption_problems
+from ..networks.trip_networks import trip_channels
 from ..school.rules import caption_rules, photo_consent, pupil_consents, roster_names, trip_window, weekly_hours
 from ..school.settings import get_school
 from .photo_review import unchecked_problem
@@ -72,8 +73,8 @@ def check_caption_for(
     alts = [AltText(text, tuple(p for p in consents if p.pupil_id in set(ids))) for text, ids in alt_texts]
     school = get_school(session)
     result = check_caption(caption, caption_rules(school, trip), roster_names(session, school), pupils, alts)
-    # The same text goes to every connected network: each must take its length.
-    if longer := [p for p in caption_problems(session, result.text) if p not in result.problems]:
+    # The same text goes to each of the trip's networks: each must take its length.
+    if longer := [p for p in caption_problems(session, result.text, trip) if p not in result.problems]:
         result = replace(result, problems=(*result.problems, *longer))
     return result
 
@@ -124,7 +125,7 @@ def _new_post(session: Session, user: User, request: PostRequest, now: datetime,
     tagged = sorted({pid for photo in photos for pid in photo.tagged})
     alt_texts = [(photo.alt_text, photo.tagged) for photo in photos]
     caption = check_caption_for(session, user, trip.id, request.caption, tagged, alt_texts, now=now, grace_days=grace_days)
-    problems = [*_consent_problems(school, trip, photos), *caption.problems]
+    problems = [*_consent_problems(school, trip, photos), *caption.problems, *_nowhere_problems(session, trip)]
     if request.when != "now" and request.urgent_reason.strip():
         problems.append(Problem("urgent_later", "An urgent post goes out now. Choose \u201cpost now\u201d or remove the reason."))
     if problems:
@@ -148,6 +149,8 @@ def _new_post(session: Session, user: User, request: PostRequest, now: datetime,
         urgent_reason=request.urgent_reason.strip()[:500],
         scheduled_for=decision.post_at,
         created_at=now,
+        # The trip's choice as it is now, like its publications below: never sent to the main destination.
+        main_skipped="" if trip.posts_to(MAIN_NETWORK) else MAIN_NETWORK,
     )
     session.add(post)
     session.flush()
@@ -220,6 +223,15 @@ def _ready_photos(session: Session, user: User, trip: Trip, public_ids: tuple[st
     if any(p.state is not PhotoState.READY for p in photos):
         raise ServiceError("One of these photos is already posted, on its way, or destroyed. Choose others.")
     return photos
+
+
+def _nowhere_problems(session: Session, trip: Trip) -> list[Problem]:
+    """A trip kept off the main destination whose chosen networks are all disconnected has nowhere to post."""
+    if trip.posts_to(MAIN_NETWORK) or trip_channels(session, trip):
+        return []
+    return [Problem("networks", "This trip posts only to networks that are not connected now, so the post has "
+                    "nowhere to go. Ask a senior leader to reconnect the network, or the office to choose "
+                    "another one for the trip.")]
 
 
 def _consent_problems(school: SchoolSettings, trip: Trip, photos: list[Photo]) -> list[Problem]:

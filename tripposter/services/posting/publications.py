@@ -22,7 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from ...db import transaction
-from ...models import Channel, ChannelKind, PhotoState, Post, PostState, Publication, PublicationState
+from ...models import Channel, ChannelKind, PhotoState, Post, PostState, Publication, PublicationState, Trip
 from ...models.publications import UNSETTLED
 from ...pipeline.errors import PipelineError
 from ...publishers import base as pub
@@ -31,6 +31,7 @@ from ...spool import SpoolError
 from ..audit import events as audit
 from ..networks.channel_publishers import publisher_for_channel
 from ..networks.fitting import fit_to, limits_of, publish_fitted
+from ..networks.trip_networks import trip_channels
 from .lease import LEASE, LeaseKeeper
 
 RequestBuilder = Callable[[Session, Post], pub.Post]
@@ -39,8 +40,9 @@ PENDING, SENDING = PublicationState.PENDING, PublicationState.SENDING
 
 
 def create_publications(session: Session, post: Post) -> list[Publication]:
-    """One pending publication per connected, active channel (a trip choosing a subset is not done)."""
-    channels = session.scalars(select(Channel).where(Channel.active.is_(True)).order_by(Channel.id))
+    """One pending publication per connected channel the post's trip posts to (all of them by default)."""
+    trip = session.get(Trip, post.trip_id)
+    channels = sorted(trip_channels(session, trip), key=lambda c: c.id) if trip is not None else []
     made = [Publication(post_id=post.id, channel_id=channel.id, state=PENDING) for channel in channels]
     session.add_all(made)
     return made

@@ -23,7 +23,7 @@ from ...publishers import base as pub
 from ...runtime import Runtime
 from ...spool import SpoolError
 from ..audit import events as audit
-from ..deletion.destruction import destroy_photo
+from ..deletion.destruction import destroy_photo, skipped_main_fate, skipped_words
 from ..networks import x_account
 from ..networks.budget import charge, over_budget
 from ..school.rules import photo_consent, trip_window, weekly_hours
@@ -43,6 +43,10 @@ def publish_post(rt: Runtime, post_id: int) -> str:
     """Publish post ``post_id`` if it is due and still allowed. Returns what happened, in a word."""
     with transaction(rt.sessions) as session:
         outcome = _claim(session, rt, post_id, rt.clock())
+    if outcome == "released":  # the trip does not post to the main destination: only its networks get it
+        rt.checkpoint("released")
+        finish_post(rt, post_id)
+        return outcome
     if outcome != "claimed":
         return outcome
     rt.checkpoint("claimed")
@@ -87,9 +91,9 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
         return "not-waiting"
     if post.scheduled_for > now:
         return "not-due"
-    if _paused(session, rt):
+    if not post.main_skipped and _paused(session, rt):
         return "paused"
-    if waiting := over_budget(session, rt.settings, post, now):
+    if not post.main_skipped and (waiting := over_budget(session, rt.settings, post, now)):
         # Nothing changes but what the teacher reads, and only while the post still waits.
         session.execute(update(Post).where(Post.id == post_id, Post.state.in_([PostState.QUEUED, PostState.SCHEDULED]))
                         .values(last_error=waiting).execution_options(synchronize_session=False))
@@ -131,10 +135,27 @@ def _claim(session: Session, rt: Runtime, post_id: int, now: datetime) -> str:
         return held
     if not post.urgent_reason and not is_open(now, weekly_hours(school), school.timezone, trip_window(trip)):
         return _reschedule(session, rt, post, next_opening(now, weekly_hours(school), school.timezone, trip_window(trip)), now)
+    if post.main_skipped:
+        return _release(session, rt, post, now)
     post.attempts += 1
     # Who this attempt is, committed with the claim, before a single byte is sent.
     post.attempt_id, post.attempt_started_at = secrets.token_hex(16), now
     return "claimed"
+
+
+def _release(session: Session, rt: Runtime, post: Post, now: datetime) -> str:
+    """Let the trip's networks have a post that never goes to the main destination, in the claim's transaction.
+
+    Nothing is sent to X (or written to the outbox): no attempt is made, so there is nothing for recovery
+    to reconcile there. The post counts as out (its publications wait for that), with no main address.
+    """
+    post.main_skipped = rt.settings.publisher  # the record names the destination it skipped
+    post.state, post.claimed_until, post.published_at, post.last_error = PostState.PUBLISHED, None, now, ""
+    post.attempt_id = None
+    for photo in post.photos:
+        photo.state = PhotoState.PUBLISHED  # kept while a network waits; destroyed with their true fate
+    audit.record(session, None, "post.released", post, skipped=rt.settings.publisher, reason=skipped_words(post))
+    return "released"
 
 
 def _build_request(session: Session, rt: Runtime, post: Post) -> pub.Post:
@@ -176,9 +197,10 @@ def destroy_settled_photos(session: Session, rt: Runtime, post: Post) -> bool:
     """``destroy_post_photos`` inside the caller's transaction (a senior leader's decision); say whether it did."""
     if unsettled(session, post.id):
         return False  # a channel still needs the photos: the tick sends it, then destroys them
+    fate, reason, url = skipped_main_fate(session, post) if post.main_skipped else (Fate.POSTED, "", post.remote_url)
     for photo in post.photos:
         if photo.state is not PhotoState.DESTROYED:
-            destroy_photo(session, rt.spool, photo, Fate.POSTED, rt.clock(), url=post.remote_url)
+            destroy_photo(session, rt.spool, photo, fate, rt.clock(), reason=reason, url=url)
     return True
 
 

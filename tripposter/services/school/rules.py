@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Photo, Pupil, SchoolSettings, Trip, User
+from ...models import MAIN_NETWORK, Photo, Pupil, SchoolSettings, Trip, User
 from ...pipeline.caption import CaptionRules, RosterName
 from ...pipeline.consent import ConsentResult, FaceDecision, PupilConsent, check_consent
 from ...pipeline.window import TripWindow, WeeklyHours
@@ -29,6 +29,7 @@ def caption_rules(school: SchoolSettings, trip: Trip) -> CaptionRules:
         allowed_handles=tuple(SchoolSettings.split_words(school.allowed_handles)),
         banned_words=tuple(SchoolSettings.split_words(school.banned_words)),
         allowed_words=tuple(SchoolSettings.split_words(school.allowed_words)),
+        x_length=trip.posts_to(MAIN_NETWORK),
     )
 
 

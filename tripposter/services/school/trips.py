@@ -31,6 +31,10 @@ class TripInput:
     hashtags: str = ""
     posting_start: time | None = None
     posting_end: time | None = None
+    # The destinations ticked ("main" and channel kinds), and those the form offered. None: the form
+    # did not ask, so a new trip posts everywhere and an existing one keeps its choice.
+    networks: tuple[str, ...] | None = None
+    offered_networks: tuple[str, ...] = ()
 
 
 def visible_trips(session: Session, user: User) -> list[Trip]:
@@ -73,6 +77,7 @@ def save_trip(session: Session, actor: User, data: TripInput, trip: Trip | None 
     if "hashtags" not in errors and (named := _named_hashtags(session, tags)):
         errors["hashtags"] = named
     _check_hours(data, errors)
+    networks = _check_networks(data, trip, errors)
     if errors:
         raise ValidationError(errors)
     created = trip is None
@@ -85,10 +90,32 @@ def save_trip(session: Session, actor: User, data: TripInput, trip: Trip | None 
     trip.pupils = pupils
     trip.hashtags = " ".join(tags)
     trip.posting_start, trip.posting_end = data.posting_start, data.posting_end
+    trip.networks = networks
     session.add(trip)
     session.flush()
     _audit_changes(session, actor, trip, before)
     return trip
+
+
+NO_NETWORK = (
+    "Tick at least one place to post to: a trip's posts must go somewhere. If none of these should "
+    "get them, ask a senior leader about the school's networks."
+)
+
+
+def _check_networks(data: TripInput, trip: Trip | None, errors: dict[str, str]) -> list[str] | None:
+    """What to store: None for every network (the default, and when all offered are ticked), else the ticked ones."""
+    if data.networks is None:
+        return trip.networks if trip is not None else None
+    chosen = set(data.networks)
+    if not chosen:
+        errors["networks"] = NO_NETWORK
+        return None
+    if not chosen <= set(data.offered_networks):
+        errors["networks"] = "One of the ticked networks is no longer connected. Reload the page and choose again."
+        return None
+    # Every one ticked means every one, including a network connected later: what the form's hint says.
+    return None if chosen == set(data.offered_networks) else sorted(chosen)
 
 
 # What the audit log compares: plain fields, then who goes and who may post. Ids only, never names.
@@ -100,6 +127,7 @@ class _Snapshot:
     fields: dict[str, object]
     pupil_ids: frozenset[int]
     staff_ids: frozenset[int]
+    networks: tuple[str, ...] | None
 
 
 def _snapshot(trip: Trip) -> _Snapshot:
@@ -107,6 +135,7 @@ def _snapshot(trip: Trip) -> _Snapshot:
         {f: getattr(trip, f) for f in AUDITED_FIELDS},
         frozenset(p.id for p in trip.pupils),
         frozenset(u.id for u in trip.staff),
+        tuple(trip.networks) if trip.networks is not None else None,
     )
 
 
@@ -115,8 +144,11 @@ def _audit_changes(session: Session, actor: User, trip: Trip, before: _Snapshot 
     after = _snapshot(trip)
     if before is None:
         audit.record(session, actor, "trip.created", trip, pupils=len(after.pupil_ids), staff=len(after.staff_ids),
-                     lead_id=trip.lead_id)
+                     lead_id=trip.lead_id, networks=_networks_word(after.networks))
         return
+    if before.networks != after.networks:
+        audit.record(session, actor, "trip.networks_changed", trip, before=_networks_word(before.networks),
+                     after=_networks_word(after.networks))
     if changed := [f for f in AUDITED_FIELDS if before.fields[f] != after.fields[f]]:
         audit.record(session, actor, "trip.updated", trip, fields=changed)
     for action, old, new in (
@@ -125,6 +157,10 @@ def _audit_changes(session: Session, actor: User, trip: Trip, before: _Snapshot 
     ):
         if old != new:
             audit.record(session, actor, action, trip, added=sorted(new - old), removed=sorted(old - new), total=len(new))
+
+
+def _networks_word(networks: tuple[str, ...] | list[str] | None) -> str | list[str]:
+    return "all" if networks is None else list(networks)
 
 
 def _check_dates(data: TripInput, errors: dict[str, str]) -> None:

@@ -47,6 +47,9 @@ class TripForm(FlaskForm):
     hashtags = StringField("Trip hashtags", validators=[Length(max=500)])
     posting_start = TimeField("Posting from", validators=[Optional()])
     posting_end = TimeField("Posting until", validators=[Optional()])
+    networks = SelectMultipleField("Where this trip's posts go", coerce=str, validate_choice=False)
+    # Present only when the form showed the networks: a form without it leaves the trip's choice alone.
+    networks_shown = HiddenField()
 
 
 def consent_value(choice: str) -> bool | None:

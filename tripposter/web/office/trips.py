@@ -9,6 +9,7 @@ from wtforms import SelectChoice
 
 from ...models import Role, Trip
 from ...services.errors import NotFoundError, ValidationError
+from ...services.networks.trip_networks import destinations, trip_destinations
 from ...services.school import roster, trips
 from ...services.school.settings import school_today
 from ..core.access import roles
@@ -33,7 +34,8 @@ def show(trip_id: int) -> str:
         trip = trips.get_trip(db_session(), current_user, trip_id)
     except NotFoundError:
         abort(404)
-    return render_template("trips/show.html", trip=trip)
+    networks = trip_destinations(db_session(), runtime().settings.publisher, trip)
+    return render_template("trips/show.html", trip=trip, networks=networks)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -58,6 +60,9 @@ def _edit(trip: Trip | None) -> Response | str:
     if trip is not None and not form.is_submitted():
         form.staff_ids.data = [u.id for u in trip.staff]
         form.pupil_ids.data = [p.id for p in trip.pupils]
+    offered = destinations(session, runtime().settings.publisher)
+    if not form.is_submitted():  # a new trip posts everywhere; an existing one shows its choice
+        form.networks.data = [d.key for d in offered if trip is None or trip.posts_to(d.key)]
     leads = trips.eligible_leads(session)
     form.lead_id.choices = [SelectChoice("0", "Choose a teacher")] + [SelectChoice(str(u.id), u.display_name) for u in leads]
     if form.validate_on_submit():
@@ -72,6 +77,8 @@ def _edit(trip: Trip | None) -> Response | str:
             hashtags=form.hashtags.data or "",
             posting_start=form.posting_start.data,
             posting_end=form.posting_end.data,
+            networks=tuple(form.networks.data or ()) if form.networks_shown.data else None,
+            offered_networks=tuple(d.key for d in offered),
         )
         try:
             saved = trips.save_trip(session, current_user, data, trip)
@@ -91,4 +98,6 @@ def _edit(trip: Trip | None) -> Response | str:
         pupils=roster.list_pupils(session),
         classes=roster.class_names(session),
         chosen=chosen,
+        offered=offered,
+        ticked=set(form.networks.data or ()),
     )

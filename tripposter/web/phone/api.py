@@ -17,9 +17,11 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
-from ...models import PostState, Role
+from ...models import PostState, Role, Trip
 from ...services.errors import NotFoundError, ServiceError
 from ...services.networks.costs import post_cost
+from ...services.networks.fitting import caption_counts
+from ...services.networks.trip_networks import main_label, trip_destinations
 from ...services.posting import photo_review, photos, posts
 from ...services.posting.trip_grace import has_ended, photos_until
 from ...services.school.rules import photo_consent
@@ -104,7 +106,7 @@ def trips_today() -> Response:
              if t.is_led_by(current_user) and t.start_date <= today <= photos_until(t, grace)]
     trips.sort(key=lambda t: has_ended(t, today))  # trips running today first
     return jsonify({"today": today.isoformat(), "trips": [
-        {**trip_json(t), "ended": has_ended(t, today), "photos_until": photos_until(t, grace).isoformat()} for t in trips
+        {**trip_json(t, _networks(t)), "ended": has_ended(t, today), "photos_until": photos_until(t, grace).isoformat()} for t in trips
     ]})
 
 
@@ -183,6 +185,12 @@ def delete_photo(public_id: str) -> Response:
     return jsonify({"photo": photo_json(photo)})
 
 
+def _networks(trip: Trip) -> list[str]:
+    """Where the trip's posts go now, as the phone names them."""
+    found = trip_destinations(db_session(), runtime().settings.publisher, trip)
+    return [d.label for d in found if d.connected]
+
+
 @bp.post("/caption-check")
 @roles(Role.TRIP_LEAD)
 def caption_check() -> Response:
@@ -194,9 +202,12 @@ def caption_check() -> Response:
         described,
         now=rt.clock(), grace_days=rt.settings.trip_grace_days,
     )
-    cost = post_cost(rt.settings, result.text, len(described))
+    trip = db_session().get(Trip, integer(data, "trip_id", low=1))  # the check above refused any other trip
+    cost = post_cost(rt.settings, result.text, len(described), trip)
+    counts = caption_counts(db_session(), result.text, trip, main_label(rt.settings.publisher)) if trip else []
     return jsonify({
         "text": result.text, "weighted_length": result.weighted_length,
+        "lengths": [{"network": c.network, "length": c.length, "limit": c.limit} for c in counts],
         "problems": problems_json(result.problems), "warnings": problems_json(result.warnings),
         "cost": cost and {"network": cost.network, "dollars": cost.dollars, "warning": cost.warning},
     })

@@ -8,7 +8,7 @@ from typing import Any
 from flask import abort, request
 from sqlalchemy.orm import object_session
 
-from ...models import Photo, Post, PostState, Trip
+from ...models import MAIN_DESTINATIONS, Photo, Post, PostState, Trip
 from ...pipeline.errors import Problem
 from ...pipeline.window import describe
 from ...services.deletion.channel_outcomes import leader_note
@@ -172,6 +172,7 @@ def post_json(post: Post, tz: str, now: datetime) -> dict[str, Any]:
              "decided": _capital(leader_note(session, p)) if session is not None else ""}
             for p, kind in channel_copies(session, post.id)
         ],
+        "skipped_main": skipped_main(post),
     }
 
 
@@ -180,9 +181,18 @@ def _capital(note: str) -> str:
     return f"{note[0].upper()}{note[1:]}." if note else ""
 
 
-def trip_json(trip: Trip) -> dict[str, Any]:
+def skipped_main(post: Post) -> str | None:
+    """Why the post never goes to the main destination (the trip does not post there), or None when it does."""
+    if not post.main_skipped:
+        return None
+    where = MAIN_DESTINATIONS.get(post.main_skipped, "the school's main account")
+    return f"Not sent to {where}: this trip does not post there."
+
+
+def trip_json(trip: Trip, networks: list[str] | None = None) -> dict[str, Any]:
     return {
         "id": trip.id,
+        "networks": networks or [],
         "name": trip.name,
         "destination": trip.destination,
         "start_date": trip.start_date.isoformat(),

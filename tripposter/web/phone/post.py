@@ -58,10 +58,10 @@ def _trip_page(
     form = form or PostForm(formdata=None)
     form.key.data = new_key()  # each rendering is a new post; a double tap of it is the same one
     upload = UploadForm(formdata=None, key=new_key())
-    context = views.trip_page(db_session(), current_user, trip, runtime().clock())
+    context = views.trip_page(db_session(), current_user, trip, runtime().clock(), runtime().settings.publisher)
     return render_template(
         "post/trip.html", form=form, upload=upload, problems=problems or [], upload_error=upload_error,
-        price_note=price_note(runtime().settings), **context
+        price_note=price_note(runtime().settings, trip), **context
     )
 
 

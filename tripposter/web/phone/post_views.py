@@ -10,19 +10,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from wtforms import SelectChoice
 
-from ...models import Photo, PhotoState, Post, PostState, PublicationState, Pupil, Trip, User
+from ...models import MAIN_NETWORK, Photo, PhotoState, Post, PostState, PublicationState, Pupil, Trip, User
 from ...pipeline.caption import required_hashtags
 from ...pipeline.window import describe
 from ...services.deletion.channel_outcomes import leader_note
+from ...services.networks.trip_networks import trip_destinations
 from ...services.networks.x_account import daily_remaining, get_account
 from ...services.posting import posts, recovery
 from ...services.posting.publications import channel_copies
 from ...services.school.rules import caption_rules, photo_consent
 from ...services.school.settings import get_school, school_today
 from ...services.school.trips import visible_trips
+from .api_io import skipped_main
 from .face_labels import Label, place_labels
 
 BLUR_LABEL = "Nobody I'll name: blur this face"
@@ -136,6 +138,8 @@ def channel_lines(session: Session, post: Post) -> tuple[ChannelLine, ...]:
 
 
 def _status(post: Post, zone: str, now: datetime) -> PostStatus:
+    if post.main_skipped and post.state is PostState.PUBLISHED:
+        return _released_status(post)
     if post.state is PostState.SCHEDULED:
         detail = f"Will go out at {describe(post.scheduled_for, zone, now)}."
     elif post.state is PostState.PUBLISHED:
@@ -152,7 +156,19 @@ def _status(post: Post, zone: str, now: datetime) -> PostStatus:
     return PostStatus(post, LABELS[post.state], detail, bad)
 
 
-def trip_page(session: Session, user: User, trip: Trip, now: datetime) -> dict[str, Any]:
+def _released_status(post: Post) -> PostStatus:
+    """A post its trip keeps off the main destination: how it fared is how its networks fared."""
+    copies = channel_copies(object_session(post), post.id)
+    skipped = skipped_main(post) or ""
+    posted = [kind.label for p, kind in copies if p.state is PublicationState.PUBLISHED]
+    if posted:
+        return PostStatus(post, "Posted", f"Posted to {', '.join(posted)}. {skipped}", False)
+    if any(not p.state.settled for p, _ in copies):
+        return PostStatus(post, "Posting", f"Going to the trip's networks now. {skipped}", False)
+    return PostStatus(post, "Not posted", f"No network took it, so it was not posted anywhere. {skipped}", True)
+
+
+def trip_page(session: Session, user: User, trip: Trip, now: datetime, publisher: str) -> dict[str, Any]:
     """Everything the trip's posting page shows besides its forms."""
     school = get_school(session)
     return {
@@ -160,7 +176,8 @@ def trip_page(session: Session, user: User, trip: Trip, now: datetime) -> dict[s
         "photos": ready_photos(session, user, trip),
         "statuses": post_statuses(session, user, trip, now),
         "hashtags": required_hashtags(caption_rules(school, trip)),
-        "remaining": daily_remaining(get_account(session), now),
+        "remaining": daily_remaining(get_account(session), now) if trip.posts_to(MAIN_NETWORK) else None,
+        "networks": trip_destinations(session, publisher, trip),
     }
 
 
