@@ -77,9 +77,10 @@ def calibration_inputs(photos: int, every: int) -> list[np.ndarray]:
     """Record what ``FaceSearch`` feeds the network on ``photos`` composited 12 MP photos."""
     from PIL import Image
 
-    from tripposter.pipeline.facesearch import FaceSearch
+    from tripposter.pipeline import facesearch
 
-    search = FaceSearch(model="fp32")
+    facesearch._WORKERS = 1  # one run at a time, in order, so the sample (and the model) is the same every time
+    search = facesearch.FaceSearch(model="fp32")
     recorder = _Recorder(search.session, every)
     search.session = recorder  # type: ignore[assignment]
     rng = np.random.default_rng(CALIBRATION_SEED)
@@ -95,6 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=4)
     parser.add_argument("--every", type=int, default=3, help="keep one network run in this many")
+    parser.add_argument("--method", choices=["MinMax", "Percentile", "Entropy"], default="MinMax")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     inputs = calibration_inputs(args.photos, args.every)
@@ -111,7 +113,7 @@ def main() -> None:
         quantize_static(
             str(prepared), str(args.out), _Reader(inputs),
             quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-            per_channel=True, calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=heads,
+            per_channel=True, calibrate_method=CalibrationMethod[args.method], nodes_to_exclude=heads,
         )
     print(args.out, hashlib.sha256(args.out.read_bytes()).hexdigest())
 

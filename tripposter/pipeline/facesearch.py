@@ -8,23 +8,30 @@ every face, at every size and angle, leaves a peak in its heatmap in one of four
 copies of a 1280 px copy, among a couple of hundred false peaks per photo. So:
 
 1. **Propose.** Run the network on copies turned 0, 90, 180 and 270 degrees, in small tiles
-   (``facetiles.py``): the upright one ``upright_edge`` px long (most faces are about
-   upright, so it gets the most pixels), the turned ones ``edge`` px. Keep every peak above
-   ``propose``. (On the benchmark's 168 faces, every face left a peak of 0.03 in one of four
-   turns at 1280 px; the previous plan, upright at 2000 px, cost 40 % more for the same.)
+   (``facetiles.py``): the upright one ``upright_edge`` px long, the turned ones ``edge`` px
+   (a 1024 px edge for the turned ones lost 4 of 168 faces). Keep every peak above
+   ``propose``. (With the fp32 model, every benchmark face left a peak of 0.03 in one of four
+   turns at 1280 px; the int8 model's weak peaks are noisier, and 0.025 found one more face
+   in 168 on each photo set.)
 2. **Glance.** Cut a square around each proposal from the 2000 px image, turn it the way
-   its copy was turned, scale it so the face is about 37 px wide, and run the network on it.
+   its copy was turned, scale it to 64 px so the face is about 37 px wide, and run the
+   network on it.
    Most false peaks (brick, gravel, stars) score nothing at the centre there.
 3. **Look closely.** A cut-out that scored ``glance`` or more, or whose proposal scored
    ``promising`` or more, is looked at again at 128 px (the face about 49 px, the size the
-   network likes best) in all four turns, so a face tilted 20-45 degrees that the wrong copy
-   proposed is seen upright in another; one still unsure is also looked at tilted 25 degrees
-   either way from its best turn. It is a face if the best look scores ``accept``, or 0.4 and,
-   with its first-sight score, 1.0 (``_is_face``).
+   network likes best) in all four turns, in one run, so a face tilted 20-45 degrees that the
+   wrong copy proposed is seen upright in another; one still unsure is also looked at tilted
+   25 degrees either way from its best turn. It is a face if the best look scores ``accept``,
+   or 0.4 and, with its first-sight score, 1.1 (``_is_face``).
 
-Cost, per 12 MP photo: the proposals read about 7 megapixels of tiles (about 0.7 s of CPU);
-some 300 glances of 9 thousand pixels and 330 close looks of 16 thousand (about 0.9 s). Each stage runs two at a time,
-one per core. The model session is the one shared with ``CenterFaceDetector``.
+Proposals are checked best first, and one whose centre lies in a face already confirmed is
+skipped: a face leaves five or six proposals (several turns, several peaks), and checking
+them all cost a third of the time for boxes that were merged anyway.
+
+Cost, per 12 MP photo, with the int8 model (``centerface.py``): the proposals read about 6.5
+megapixels of tiles (about 0.38 s of CPU); some 350 glances of 4 thousand pixels and 55 close
+looks of 4 x 16 thousand (about 0.3 s). Each stage runs two at a time, one per core: the
+proposals one turn each, the checks the left and the right half of the photo.
 """
 
 from __future__ import annotations
@@ -43,8 +50,8 @@ from tripposter.pipeline.facetiles import peaks
 
 DEFAULT_EDGE = 1280
 DEFAULT_UPRIGHT_EDGE = 1280
-DEFAULT_PROPOSE = 0.03
-DEFAULT_GLANCE = 0.25
+DEFAULT_PROPOSE = 0.025
+DEFAULT_GLANCE = 0.2
 DEFAULT_PROMISING = 0.1
 DEFAULT_ACCEPT = 0.6
 _FAIR, _AGREE = 0.4, 1.1  # see FaceSearch._is_face
