@@ -80,7 +80,9 @@ def calibration_inputs(photos: int, every: int) -> list[np.ndarray]:
     from tripposter.pipeline import facesearch
 
     facesearch._WORKERS = 1  # one run at a time, in order, so the sample (and the model) is the same every time
-    search = facesearch.FaceSearch(model="fp32")
+    # The settings the committed model was calibrated with, fixed here so that tuning the
+    # detector later does not change what this script makes.
+    search = facesearch.FaceSearch(propose=0.03, glance=0.25, model="fp32")
     recorder = _Recorder(search.session, every)
     search.session = recorder  # type: ignore[assignment]
     rng = np.random.default_rng(CALIBRATION_SEED)
