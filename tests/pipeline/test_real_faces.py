@@ -215,7 +215,7 @@ def test_proposals_inside_a_confirmed_face_are_not_looked_at_again() -> None:
 @pytest.mark.parametrize(
     "kwargs",
     [{"propose": 0.0}, {"accept": 1.0}, {"glance": 0.0}, {"promising": 1.5}, {"edge": 16}, {"upright_edge": 32},
-     {"turns": (0, 45)}, {"model": "fp16"}],
+     {"turns": (0, 45)}, {"model": "fp16"}, {"propose_turned": 0.0}],
 )
 def test_face_search_rejects_nonsense_settings(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):

@@ -10,13 +10,14 @@ copies of a 1280 px copy, among a couple of hundred false peaks per photo. So:
 1. **Propose.** Run the network on copies turned 0, 90, 180 and 270 degrees, in small tiles
    (``facetiles.py``): the upright one ``upright_edge`` px long, the turned ones ``edge`` px
    (a 1024 px edge for the turned ones lost 4 of 168 faces). Keep every peak above
-   ``propose``. (With the fp32 model, every benchmark face left a peak of 0.03 in one of four
-   turns at 1280 px; the int8 model's weak peaks are noisier: at 0.025 it lost a 48 px face
-   of ``test_real_faces.py`` that 0.02 finds, for about 10 % more CPU.)
+   ``propose`` in the upright copy and ``propose_turned`` in the others. (With the fp32
+   model, every benchmark face left a peak of 0.03 in one of four turns at 1280 px. The int8
+   model's weak peaks are noisier: at 0.025 everywhere it lost a 48 px face, tilted 20
+   degrees, of ``test_real_faces.py`` that 0.02 in the upright copy finds; 0.02 in every
+   copy found no more faces on the benchmark, for 10 % more CPU.)
 2. **Glance.** Cut a square around each proposal from the 2000 px image, turn it the way
    its copy was turned, scale it to 64 px so the face is about 37 px wide, and run the
-   network on it.
-   Most false peaks (brick, gravel, stars) score nothing at the centre there.
+   network on it. Most false peaks (brick, gravel, stars) score nothing at the centre there.
 3. **Look closely.** A cut-out that scored ``glance`` or more, or whose proposal scored
    ``promising`` or more, is looked at again at 128 px (the face about 49 px, the size the
    network likes best) in all four turns, in one run, so a face tilted 20-45 degrees that the
@@ -51,6 +52,7 @@ from tripposter.pipeline.facetiles import peaks
 DEFAULT_EDGE = 1280
 DEFAULT_UPRIGHT_EDGE = 1280
 DEFAULT_PROPOSE = 0.02
+DEFAULT_PROPOSE_TURNED = 0.025
 DEFAULT_GLANCE = 0.2
 DEFAULT_PROMISING = 0.1
 DEFAULT_ACCEPT = 0.6
@@ -69,6 +71,7 @@ class FaceSearch:
         edge: int = DEFAULT_EDGE,
         upright_edge: int = DEFAULT_UPRIGHT_EDGE,
         propose: float = DEFAULT_PROPOSE,
+        propose_turned: float = DEFAULT_PROPOSE_TURNED,
         glance: float = DEFAULT_GLANCE,
         promising: float = DEFAULT_PROMISING,
         accept: float = DEFAULT_ACCEPT,
@@ -85,7 +88,8 @@ class FaceSearch:
                 not a multiple of 90 degrees, or the model is neither "int8" nor "fp32".
             FaceModelError: the packaged model is missing or unreadable.
         """
-        if not all(0 < t < 1 for t in (propose, glance, promising, accept)) or min(edge, upright_edge) < 64:
+        thresholds = (propose, propose_turned, glance, promising, accept)
+        if not all(0 < t < 1 for t in thresholds) or min(edge, upright_edge) < 64:
             raise ValueError("thresholds must be in (0, 1) and edges at least 64 px")
         if any(turn not in _ALL_TURNS for turn in turns):
             raise ValueError("turns must be 0, 90, 180 or 270")
@@ -93,6 +97,7 @@ class FaceSearch:
             raise ValueError('model must be "int8" or "fp32"')
         self.edge, self.upright_edge, self.turns = edge, upright_edge, turns
         self.propose, self.glance, self.promising, self.accept = propose, glance, promising, accept
+        self.propose_turned = propose_turned
         self.session = cf._load_int8_session() if model == "int8" else cf._load_session()
 
     def detect(self, image: Image.Image) -> list[Face]:
@@ -116,7 +121,7 @@ class FaceSearch:
 
     def _propose(self, pixels: np.ndarray, scale: float, turn: int) -> np.ndarray:
         """Return rows (x1, y1, x2, y2, score, turn) of low-threshold peaks, in the full image's coordinates."""
-        boxes = peaks(self.session, pixels, turn, self.propose)
+        boxes = peaks(self.session, pixels, turn, self.propose if turn == 0 else self.propose_turned)
         boxes[:, :4] /= scale
         return np.concatenate([boxes, np.full((len(boxes), 1), turn, np.float32)], axis=1)
 
