@@ -62,8 +62,8 @@ def _tiled(session: ort.InferenceSession, view: np.ndarray, threshold: float) ->
 
 def _reduce(view: np.ndarray, factor: int) -> np.ndarray:
     """Return ``view`` ``factor`` times smaller, each pixel the mean of a block (whole blocks only)."""
-    even = np.ascontiguousarray(view[: view.shape[0] // factor * factor, : view.shape[1] // factor * factor])
-    return np.asarray(Image.fromarray(even).reduce(factor))
+    whole = np.ascontiguousarray(view[: view.shape[0] // factor * factor, : view.shape[1] // factor * factor])
+    return np.asarray(Image.fromarray(whole).reduce(factor))
 
 
 def _side(length: int) -> int:
