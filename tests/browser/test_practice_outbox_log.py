@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.browser.conftest import LiveServer
-from tests.browser.test_faces_ui import CONFIRM
-from tests.browser.test_pwa import camera_jpeg, choose_photo, sign_in, wait_for
+from tests.browser.test_networks_log import post_from_phone
 from tests.conftest import PASSWORD, Factory
 from tests.lifecycle import Outing
 from tripposter.models import Photo, PhotoState, Role
@@ -40,16 +39,7 @@ def test_a_post_goes_to_the_outbox_and_the_practice_outbox_and_the_log_links_bot
     shots(office, "practice-outbox-connected")
     context.clear_cookies()  # the phone is the trip lead's own
 
-    phone = context.new_page()
-    sign_in(phone, live, outing)
-    choose_photo(phone, camera_jpeg(tmp_path / "IMG_1.jpg", size=(1600, 1200)))
-    phone.locator("button.face").first.wait_for()
-    phone.get_by_label("Describe photo 1 for people who cannot see it").fill("Pupils by the lake")
-    phone.get_by_label(CONFIRM).check()
-    phone.fill("#caption", "A brilliant morning by the lake!")
-    phone.get_by_role("button", name="Post", exact=True).click()
-    wait_for(lambda: db.expire_all() or db.scalars(select(Photo)).one().post_id is not None)
-    assert app.extensions["tripposter.queue"].drain() >= 1
+    phone = post_from_phone(context, live, outing, app, db, tmp_path)
 
     settings = app.config["TRIPPOSTER_SETTINGS"]
     (sent,) = OutboxPublisher(settings.outbox_path).list_posts()

@@ -7,6 +7,7 @@ for the outbox's retention, then destroyed and recorded in the deletion log, lef
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,7 +35,7 @@ class Crash(Exception):
 
 
 @pytest.fixture
-def practice(session: Session, rt: Runtime) -> Channel:
+def practice(session: Session, rt: Runtime) -> Iterator[Channel]:
     channel = channels.connect_practice_outbox(session, None, rt.settings.token_key, rt.settings.practice_outbox_path,
                                                rt.clock())
     session.commit()
@@ -44,6 +45,21 @@ def practice(session: Session, rt: Runtime) -> Channel:
 
 def practice_box(rt: Runtime) -> OutboxPublisher:
     return OutboxPublisher(rt.settings.practice_outbox_path, url_prefix=PRACTICE_URL)
+
+
+def crash_at(rt: Runtime, post: Post, where: str) -> None:
+    """Publish ``post`` with the worker dying at checkpoint ``where``."""
+
+    def die(step: str) -> None:
+        if step == where:
+            raise Crash(step)
+
+    rt.checkpoint = die
+    try:
+        with pytest.raises(Crash):
+            publish_post(rt, post.id)
+    finally:
+        rt.checkpoint = lambda step: None
 
 
 def publication_of(session: Session, post: Post) -> Publication:
@@ -106,14 +122,7 @@ def test_a_crash_after_the_write_is_settled_by_its_attempt_not_written_again(
     photo = receive(session, rt, outing)
     post = queue_post(session, rt, outing, photo)
 
-    def die(step: str) -> None:
-        if step == "channel sent":
-            raise Crash(step)
-
-    rt.checkpoint = die
-    with pytest.raises(Crash):
-        publish_post(rt, post.id)
-    rt.checkpoint = lambda step: None
+    crash_at(rt, post, "channel sent")
     assert publication_of(session, post).state is PublicationState.SENDING
     (written,) = practice_box(rt).list_posts()
 
@@ -136,14 +145,7 @@ def test_a_killed_writers_unfinished_copy_is_destroyed_and_recorded(
 ) -> None:
     post = queue_post(session, rt, outing, receive(session, rt, outing))
 
-    def die(step: str) -> None:
-        if step == "channel claimed":
-            raise Crash(step)
-
-    rt.checkpoint = die
-    with pytest.raises(Crash):
-        publish_post(rt, post.id)
-    rt.checkpoint = lambda step: None
+    crash_at(rt, post, "channel claimed")
     attempt = publication_of(session, post).attempt_id
     assert attempt is not None
     # What a writer killed mid-write leaves: its unfinished folder, named with its attempt.
@@ -213,3 +215,16 @@ def test_disconnecting_stops_new_copies_and_the_old_ones_still_go_at_their_time(
     queue.tick()
     assert files_in(rt.settings.practice_outbox_path) == []
     assert publication_of(session, first).local_destroyed_at == clock.now
+
+
+def test_a_trip_chooses_it_like_any_network(
+    session: Session, rt: Runtime, outing: Outing, practice: Channel,
+) -> None:
+    outing.trip.networks = ["main"]  # the outbox only
+    session.commit()
+    kept_off = queue_post(session, rt, outing, receive(session, rt, outing))
+    assert session.scalars(select(Publication).where(Publication.post_id == kept_off.id)).all() == []
+    outing.trip.networks = ["main", ChannelKind.OUTBOX.value]
+    session.commit()
+    chosen = queue_post(session, rt, outing, receive(session, rt, outing, key="photo-key-0002"), key="post-key-0002")
+    assert publication_of(session, chosen).channel_id == practice.id

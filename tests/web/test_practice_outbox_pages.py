@@ -42,10 +42,14 @@ def test_a_senior_leader_connects_tests_and_disconnects_it_with_no_account(
 
     assert auth.post(f"/networks/{channel.id}/test").status_code == 302
     assert "Connected as a folder on this server." in _page(client)
-    assert auth.post(f"/networks/{channel.id}/disconnect").status_code == 302
+    confirm = client.get(f"/networks/{channel.id}/disconnect").get_data(as_text=True)
+    assert "Posts will stop going to the practice outbox" in confirm and "password" not in confirm
+    response = auth.post(f"/networks/{channel.id}/disconnect")
+    assert response.status_code == 302
     db.expire_all()
     assert not db.get(Channel, channel.id).active  # type: ignore[union-attr]
-    assert "Connect the practice outbox" in _page(client)
+    page = _page(client)
+    assert "is disconnected: no more posts go there." in page and "Connect the practice outbox" in page
     actions = list(db.scalars(select(AuditEvent.action).where(AuditEvent.action.like("channel.%"))
                               .order_by(AuditEvent.id)))
     assert actions == ["channel.connected", "channel.tested", "channel.disconnected"]

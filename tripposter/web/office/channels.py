@@ -112,5 +112,6 @@ def disconnect(channel_id: int) -> Response | str:
         return render_template("channels/disconnect.html", channel=channel, action=form)
     channels.disconnect(db, current_user, channel_id, utcnow())
     db.commit()
-    flash(f"The school's {channel.kind.label} is disconnected: its password or token is forgotten.", "success")
+    forgotten = "no more posts go there" if channel.kind.local else "its password or token is forgotten"
+    flash(f"The school's {channel.kind.label} is disconnected: {forgotten}.", "success")
     return redirect(url_for("channels.index"))
