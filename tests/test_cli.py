@@ -8,7 +8,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tripposter.models import Pupil, Role, Trip, User
+from tripposter.models import Channel, ChannelKind, Pupil, Role, Trip, User
+from tripposter.services.networks.trip_networks import names, trip_destinations
 from tripposter.services.school.demo import DEMO_LOGINS
 
 
@@ -23,6 +24,18 @@ def test_seed_demo_creates_a_school_with_a_trip_today(app: Flask, db: Session) -
     trip = db.scalars(select(Trip)).one()
     assert trip.pupils_without_photo_consent > 0
     assert {u.role for u in db.scalars(select(User))} == set(Role)
+
+
+def test_seed_demo_posts_to_two_destinations_with_no_account_anywhere(app: Flask, db: Session) -> None:
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "posts go to the outbox and the practice outbox" in result.output
+    (channel,) = db.scalars(select(Channel)).all()
+    assert channel.kind is ChannelKind.OUTBOX and channel.active
+    assert app.config["TRIPPOSTER_SETTINGS"].practice_outbox_path.is_dir()
+    trip = db.scalars(select(Trip)).one()
+    found = trip_destinations(db, app.config["TRIPPOSTER_SETTINGS"].publisher, trip)
+    assert names(found) == "The outbox and the practice outbox"
 
 
 def test_seed_demo_never_touches_a_real_school(app: Flask, db: Session) -> None:

@@ -168,6 +168,8 @@ def _answer(value: bool | None) -> str:
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Create a demo school: three staff, thirty pupils and a trip running today."""
+    from .models import utcnow
+    from .services.networks import channels
     from .services.school import demo
 
     with session_factory()() as session, session.begin():
@@ -177,7 +179,11 @@ def seed_demo(if_empty: bool) -> None:
                 return
             raise click.ClickException("This database already has users, so no demo data was added.")
         logins = demo.seed_demo(session)
-    click.echo("Demo school created. Sign in at http://127.0.0.1:5000 with:")
+        # A second destination with no account anywhere, so the demo shows posting to several networks.
+        settings = current_app.config["TRIPPOSTER_SETTINGS"]
+        channels.connect_practice_outbox(session, None, settings.token_key, settings.practice_outbox_path, utcnow())
+    click.echo("Demo school created; posts go to the outbox and the practice outbox. "
+               "Sign in at http://127.0.0.1:5000 with:")
     for login in logins:
         click.echo(f"  {login.role.label:<14} {login.email:<22} {login.password}")
 

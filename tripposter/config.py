@@ -83,6 +83,11 @@ class Settings:
         return self.instance_path / "outbox"
 
     @property
+    def practice_outbox_path(self) -> Path:
+        """Where the practice outbox channel (a network with no account) keeps its posts."""
+        return self.instance_path / "practice-outbox"
+
+    @property
     def spool_path(self) -> Path:
         """The private folder where photos wait, encrypted, for the minutes they exist."""
         return self.instance_path / "spool"

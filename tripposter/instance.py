@@ -1,6 +1,7 @@
 """The instance folder is private: the folder and its sub-folders 0700, every file in it 0600.
 
-It holds the SQLite database, the job queue, the generated keys, the spool and the outbox. The
+It holds the SQLite database, the job queue, the generated keys, the spool, the outbox and the practice
+outbox. The
 SQLite files are created here, empty and 0600, before SQLite opens them: SQLite gives its journal
 and WAL files the mode of the database file, so they are private too. Files from an older install
 that were world-readable are tightened at every start.
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from .config import Settings
 
-FOLDERS = ("spool", "outbox")
+FOLDERS = ("spool", "outbox", "practice-outbox")
 SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
 

@@ -25,6 +25,21 @@ from tripposter.publishers.outbox import OutboxPublisher
 pytestmark = pytest.mark.browser
 
 
+def post_from_phone(context: Any, live: LiveServer, outing: Outing, app: Flask, db: Session, tmp_path: Path) -> Any:
+    """The trip lead posts one photo from the phone page; the queue sends it. Returns the phone's page."""
+    phone = context.new_page()
+    sign_in(phone, live, outing)
+    choose_photo(phone, camera_jpeg(tmp_path / "IMG_1.jpg", size=(1600, 1200)))
+    phone.locator("button.face").first.wait_for()
+    phone.get_by_label("Describe photo 1 for people who cannot see it").fill("Pupils by the lake")
+    phone.get_by_label(CONFIRM).check()
+    phone.fill("#caption", "A brilliant morning by the lake!")
+    phone.get_by_role("button", name="Post", exact=True).click()
+    wait_for(lambda: db.expire_all() or db.scalars(select(Photo)).one().post_id is not None)
+    assert app.extensions["tripposter.queue"].drain() >= 1
+    return phone
+
+
 def test_a_post_goes_to_the_outbox_and_bluesky_and_the_deletion_log_links_both(  # noqa: PLR0913
     context: Any, live: LiveServer, outing: Outing, app: Flask, db: Session, make: Factory, tmp_path: Path,
     pds: FakePDS, shots: Any,  # noqa: F811
@@ -45,16 +60,7 @@ def test_a_post_goes_to_the_outbox_and_bluesky_and_the_deletion_log_links_both( 
     shots(office, "bluesky-connected")
     context.clear_cookies()  # the phone is the trip lead's own
 
-    phone = context.new_page()
-    sign_in(phone, live, outing)
-    choose_photo(phone, camera_jpeg(tmp_path / "IMG_1.jpg", size=(1600, 1200)))
-    phone.locator("button.face").first.wait_for()
-    phone.get_by_label("Describe photo 1 for people who cannot see it").fill("Pupils by the lake")
-    phone.get_by_label(CONFIRM).check()
-    phone.fill("#caption", "A brilliant morning by the lake!")
-    phone.get_by_role("button", name="Post", exact=True).click()
-    wait_for(lambda: db.expire_all() or db.scalars(select(Photo)).one().post_id is not None)
-    assert app.extensions["tripposter.queue"].drain() >= 1
+    phone = post_from_phone(context, live, outing, app, db, tmp_path)
 
     (sent,) = OutboxPublisher(app.config["TRIPPOSTER_SETTINGS"].outbox_path).list_posts()
     assert sum(1 for collection, _ in pds.records if collection == "app.bsky.feed.post") == 1

@@ -1,5 +1,8 @@
 """The school's connected accounts on other networks (Bluesky, Mastodon, a Facebook Page): one row each.
 
+The practice outbox is a channel too: a folder on this server, with no account and no secret, for
+trying multi-network posting without any account anywhere.
+
 A channel's secret (app password and saved session, or access token) is one Fernet-sealed blob,
 sealed with the same token key as the X tokens; it is never stored, shown or logged in the clear.
 Disconnecting keeps the row, with the secret wiped, so the audit log and later records still point
@@ -28,10 +31,18 @@ class ChannelKind(enum.StrEnum):
     BLUESKY = "bluesky"
     MASTODON = "mastodon"
     FACEBOOK = "facebook"
+    # A folder on this server that behaves as a network: no account, nothing leaves the machine.
+    OUTBOX = "practice-outbox"
 
     @property
     def label(self) -> str:
-        return {"bluesky": "Bluesky", "mastodon": "Mastodon", "facebook": "Facebook Page"}[self.value]
+        return {"bluesky": "Bluesky", "mastodon": "Mastodon", "facebook": "Facebook Page",
+                "practice-outbox": "Practice outbox"}[self.value]
+
+    @property
+    def local(self) -> bool:
+        """Its copies are kept on this server, so they are destroyed after the outbox's retention."""
+        return self is ChannelKind.OUTBOX
 
 
 class Channel(Base):

@@ -66,4 +66,8 @@ class Publication(Base):
     decision: Mapped[str] = mapped_column(String(20), default="")
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"), default=None)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A copy kept on this server (the practice outbox) is destroyed after the outbox's retention:
+    # until when it is kept, and when it was destroyed. None for a network's copy.
+    local_kept_until: Mapped[datetime | None] = mapped_column(default=None)
+    local_destroyed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

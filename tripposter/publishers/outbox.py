@@ -1,5 +1,7 @@
 """The default publisher: posts land in a local folder shown on the Outbox page. Nothing leaves the machine.
 
+The practice outbox channel is the same publisher on its own folder, with its own address prefix.
+
 Layout: ``<root>/<post id>/post.json`` plus ``0.jpg`` … ``3.jpg``. A post is assembled in a hidden
 ``.tmp-<attempt id>-*`` folder and renamed into place in one step, so a crash never leaves half a
 post visible. A worker killed before the rename leaves that folder behind: ``leftovers`` names it
@@ -25,6 +27,8 @@ _ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 _TEMP_PREFIX = ".tmp-"
 _TEMP_PATTERN = re.compile(r"\.tmp-(?:([0-9a-f]{32})-)?[0-9a-f]{8,32}")
 _RECORD = "post.json"
+MAIN_URL = "/outbox"
+PRACTICE_URL = "/outbox/practice"
 
 
 class OutboxNotFoundError(PublishError):
@@ -44,11 +48,12 @@ class OutboxPost:
     image_names: tuple[str, ...]
     reply_settings: str | None
     attempt_id: str | None = None
+    url_prefix: str = MAIN_URL
 
     @property
     def url(self) -> str:
         """The local page that shows this post."""
-        return f"/outbox/{self.id}"
+        return f"{self.url_prefix}/{self.id}"
 
 
 @dataclass(frozen=True)
@@ -63,13 +68,33 @@ class Leftover:
 class OutboxPublisher:
     """Publishes into ``root`` (created with owner-only permissions if missing).
 
-    ``checkpoint`` is a test hook called between the write's steps, to kill the writer there.
+    ``url_prefix`` is where the app shows this folder's posts. ``checkpoint`` is a test hook called
+    between the write's steps, to kill the writer there.
     """
 
-    def __init__(self, root: Path, checkpoint: Callable[[str], None] | None = None) -> None:
+    def __init__(self, root: Path, checkpoint: Callable[[str], None] | None = None, *,
+                 url_prefix: str = MAIN_URL) -> None:
         self.root = Path(root)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.checkpoint = checkpoint or (lambda step: None)
+        self.url_prefix = url_prefix
+
+    def check_connection(self) -> str:
+        """What the Networks page calls this folder, once a probe file was written to it and removed.
+
+        Raises:
+            PublishError: the folder cannot be written (the message says what to do).
+        """
+        probe = self.root / f"{_TEMP_PREFIX}probe-{secrets.token_hex(8)}"
+        try:
+            _write_durably(probe, b"")
+            probe.unlink()
+        except OSError as exc:
+            raise PublishError(
+                "The practice outbox's folder on this server cannot be written. Ask whoever looks after "
+                "the server to let tripposter write to its instance folder, then press Test connection."
+            ) from exc
+        return "a folder on this server"
 
     def publish(self, post: Post) -> Published:
         """Store the post and its images atomically and return its local URL."""
@@ -98,7 +123,7 @@ class OutboxPublisher:
             raise
         self.checkpoint("outbox-renamed")
         _fsync_dir(self.root)
-        return Published(remote_id=post_id, url=f"/outbox/{post_id}")
+        return Published(remote_id=post_id, url=f"{self.url_prefix}/{post_id}")
 
     def list_posts(self) -> list[OutboxPost]:
         """Every stored post, newest first."""
@@ -178,6 +203,7 @@ class OutboxPublisher:
             image_names=tuple(record["image_names"]),
             reply_settings=record.get("reply_settings"),
             attempt_id=record.get("attempt_id"),
+            url_prefix=self.url_prefix,
         )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ...models import DeletionRecord, Fate, Photo, PhotoState, Trip, TripLog, User, utcnow
 from ..school.settings import get_school
-from .channel_outcomes import channel_records
+from .channel_outcomes import channel_records, kept_on_server, local_copies
 from .destruction import FATE_OF_STATE, skipped_words
 from .staff import Attestation, attestations
 
@@ -47,8 +47,9 @@ class LogRow:
     verified: bool
     copies: int
     held_until: datetime | None
-    outbox_until: datetime | None = None  # the outbox still holds the posted copy until then
-    outbox_destroyed_at: datetime | None = None
+    # The outbox (and the practice outbox, if connected) still holds a posted copy until then.
+    outbox_until: datetime | None = None
+    outbox_destroyed_at: datetime | None = None  # when the last of those copies was destroyed
     # The same post on each connected network (Bluesky, Mastodon, a Facebook Page): (network, address).
     channel_urls: tuple[tuple[str, str], ...] = ()
     # What a senior leader decided for a network's copy: (network, "recorded as posted by ...").
@@ -71,14 +72,12 @@ class LogRow:
     @property
     def link(self) -> str | None:
         """The post's address if it is safe to link to: a web address, or a page on this site."""
-        url = self.remote_url or ""
-        on_site = url.startswith("/") and url[1:2] not in ("/", "\\")
-        return url if url.startswith(("https://", "http://")) or on_site else None
+        return self.remote_url if _linkable(self.remote_url or "") else None
 
     @property
     def channel_links(self) -> tuple[tuple[str, str], ...]:
-        """Each network's copy whose address is a web address, to link to."""
-        return tuple((network, url) for network, url in self.channel_urls if url.startswith(("https://", "http://")))
+        """Each network's copy whose address is a web address or a page on this site (the practice outbox's)."""
+        return tuple((network, url) for network, url in self.channel_urls if _linkable(url))
 
     @property
     def all_urls(self) -> str:
@@ -205,15 +204,18 @@ def _rows(session: Session, trip: Trip) -> list[LogRow]:
     known = set(ids)
     by_photo = {r.photo_id: r for r in records if r.photo_id in known}
     names = _pupil_names(trip)
-    urls, notes = channel_records(session, {p.post_id for p in photos if p.post_id is not None})
-    rows = [_photo_row(p, by_photo.get(p.id), names, urls.get(p.post_id or 0, ()), notes.get(p.post_id or 0, ()))
-            for p in photos]
+    post_ids = {p.post_id for p in photos if p.post_id is not None}
+    urls, notes = channel_records(session, post_ids)
+    local = local_copies(session, post_ids)
+    rows = [_photo_row(p, by_photo.get(p.id), names, urls.get(p.post_id or 0, ()), notes.get(p.post_id or 0, ()),
+                       local.get(p.post_id or 0, [])) for p in photos]
     rows += [_record_row(r, names) for r in records if r.photo_id not in by_photo]
     return sorted(rows, key=lambda r: (r.received_at is None, r.received_at or _EPOCH, r.short_id))
 
 
 def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[str] | None,
-               channel_urls: tuple[tuple[str, str], ...] = (), channel_notes: tuple[tuple[str, str], ...] = ()) -> LogRow:
+               channel_urls: tuple[tuple[str, str], ...] = (), channel_notes: tuple[tuple[str, str], ...] = (),
+               local: list[tuple[datetime, datetime | None]] | None = None) -> LogRow:
     post = photo.post
     fate = record.fate if record else FATE_OF_STATE.get(photo.state)
     if record is None and post is not None and post.main_skipped and photo.state is PhotoState.PUBLISHED:
@@ -242,11 +244,15 @@ def _photo_row(photo: Photo, record: DeletionRecord | None, names: re.Pattern[st
         verified=bool(record and record.verified),
         copies=record.copies if record else 0,
         held_until=photo.expires_at if destroyed_at is None else None,
-        outbox_until=post.outbox_kept_until if post and fate is Fate.POSTED and not post.outbox_destroyed_at else None,
-        outbox_destroyed_at=post.outbox_destroyed_at if post and fate is Fate.POSTED else None,
+        **kept_on_server(post, local or [], fate is Fate.POSTED),
         channel_urls=channel_urls if fate is Fate.POSTED else (),
         channel_notes=channel_notes if fate is Fate.POSTED else (),
     )
+
+
+def _linkable(url: str) -> bool:
+    """A web address, or a page on this site (never ``//host`` or ``/\\host``, which leave it)."""
+    return url.startswith(("https://", "http://")) or (url.startswith("/") and url[1:2] not in ("/", "\\"))
 
 
 def _record_row(record: DeletionRecord, names: re.Pattern[str] | None) -> LogRow:

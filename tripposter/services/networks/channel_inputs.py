@@ -34,7 +34,7 @@ def inputs_for(kind: ChannelKind, form: Mapping[str, str]) -> Inputs:
         ValidationError: a field is missing or has the wrong shape (the message says what to enter).
     """
     parse = {ChannelKind.BLUESKY: bluesky_inputs, ChannelKind.MASTODON: mastodon_inputs,
-             ChannelKind.FACEBOOK: facebook_inputs}[kind]
+             ChannelKind.FACEBOOK: facebook_inputs, ChannelKind.OUTBOX: outbox_inputs}[kind]
     return parse({key: (value or "").strip() for key, value in form.items()})
 
 
@@ -99,6 +99,11 @@ def facebook_inputs(form: Mapping[str, str]) -> Inputs:
     if errors:
         raise ValidationError(errors)
     return {"page_id": page_id}, {"page_token": token}
+
+
+def outbox_inputs(form: Mapping[str, str]) -> Inputs:
+    """Nothing: the practice outbox is a folder on this server, with no account and no secret."""
+    return {}, {}
 
 
 def https_origin(raw: str) -> str | None:

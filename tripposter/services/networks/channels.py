@@ -1,4 +1,6 @@
-"""The school's channels on Bluesky, Mastodon and a Facebook Page: connect, test, disconnect, list.
+"""The school's channels on Bluesky, Mastodon, a Facebook Page and the practice outbox: connect, test, disconnect.
+
+The practice outbox has no account: connecting it checks that its folder on this server is writable.
 
 A connection is tried through the network's real publisher (``check_connection``) before anything
 is stored: if the network refuses it, nothing is saved and the error says what to do. Every change
@@ -11,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -69,23 +72,23 @@ def get_channel(session: Session, channel_id: int) -> Channel:
     return channel
 
 
-def check(channel: Channel, token_key: TokenKey) -> str:
+def check(channel: Channel, token_key: TokenKey, practice_root: Path | None = None) -> str:
     """The account's name as the network reports it, through the channel's own publisher.
 
     Raises:
         ConnectionRefusedError: the network refused, could not be reached, or the secrets are unreadable.
     """
-    return _checked(channel, token_key)[0]
+    return _checked(channel, token_key, practice_root)[0]
 
 
-def _checked(channel: Channel, token_key: TokenKey) -> tuple[str, dict[str, Any]]:
+def _checked(channel: Channel, token_key: TokenKey, practice_root: Path | None) -> tuple[str, dict[str, Any]]:
     """``check``, and what the network said of its limits, to keep on the channel (Mastodon's caption limit).
 
     Raises:
         ConnectionRefusedError: as ``check``.
     """
-    publisher = build_publisher(channel, token_key)
     try:
+        publisher = build_publisher(channel, token_key, practice_root)
         display = publisher.check_connection()
         read = getattr(publisher, "caption_limit", None)
         limit, said = read() if callable(read) else (None, False)
@@ -101,6 +104,7 @@ def connect(
     kind: ChannelKind,
     form: Mapping[str, str],
     now: datetime,
+    practice_root: Path | None = None,
 ) -> Channel:
     """Check the inputs, test them on the network, then store them (secrets sealed).
 
@@ -114,7 +118,7 @@ def connect(
     settings, secrets = inputs_for(kind, form)
     trial = Channel(kind=kind, settings=settings, secret=ChannelSecretBox(token_key).seal(secrets), active=True)
     try:
-        display, limits = _checked(trial, token_key)
+        display, limits = _checked(trial, token_key, practice_root)
     except ConnectionRefusedError as exc:
         log.info("Connecting %s was refused; nothing stored", kind.value)
         raise ConnectionRefusedError(f"Nothing was saved. {exc.user_message}") from exc
@@ -141,8 +145,19 @@ def connect(
     return channel
 
 
+def connect_practice_outbox(session: Session, actor: User | None, token_key: TokenKey, root: Path,
+                            now: datetime) -> Channel:
+    """Connect the practice outbox (no account: its folder only has to be writable), as ``seed-demo`` does.
+
+    Raises:
+        ConnectionRefusedError: the folder cannot be written.
+    """
+    return connect(session, actor, token_key, ChannelKind.OUTBOX, {}, now, root)
+
+
 def test_connection(
-    session: Session, actor: User | None, token_key: TokenKey, channel_id: int, now: datetime
+    session: Session, actor: User | None, token_key: TokenKey, channel_id: int, now: datetime,
+    practice_root: Path | None = None,
 ) -> TestResult:
     """Try the saved connection again and record the result and time.
 
@@ -153,7 +168,7 @@ def test_connection(
     """
     channel = get_channel(session, channel_id)
     try:
-        display, limits = _checked(channel, token_key)
+        display, limits = _checked(channel, token_key, practice_root)
     except ConnectionRefusedError as exc:
         ok, message = False, exc.user_message
         if isinstance(exc.__cause__, NeedsReconnectError):

@@ -25,8 +25,11 @@ from .trip_networks import connected_channels, trip_channels
 # Known before any request. Mastodon's own limit is read from the server at connect and at "Test
 # connection" and kept on the channel (``settings["max_characters"]``); 500, as Mastodon ships, until then.
 MASTODON = pub.NetworkLimits(network=NETWORK, max_text=DEFAULT_MAX_CHARACTERS, count_text=count_text)
+# The practice outbox holds what the main outbox holds: a post as X would take it.
+PRACTICE = pub.NetworkLimits(network=ChannelKind.OUTBOX.label, max_text=MAX_WEIGHTED_LENGTH, count_text=weighted_length)
 KNOWN: dict[ChannelKind, pub.NetworkLimits] = {
     ChannelKind.BLUESKY: BLUESKY, ChannelKind.MASTODON: MASTODON, ChannelKind.FACEBOOK: FACEBOOK,
+    ChannelKind.OUTBOX: PRACTICE,
 }
 
 

@@ -68,4 +68,4 @@ def names(found: list[Destination]) -> str:
 
 
 def _lower_the(label: str) -> str:
-    return "the outbox" if label == "The outbox" else label
+    return {"The outbox": "the outbox", ChannelKind.OUTBOX.label: "the practice outbox"}.get(label, label)

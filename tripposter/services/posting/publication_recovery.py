@@ -91,7 +91,8 @@ def reconcile_publication(rt: Runtime, publication_id: int) -> str:
         if channel.paused_reason:
             return "later"  # asking again would be refused: a senior leader reconnects first
         try:
-            found = publisher_for_channel(channel, rt.settings.token_key).find_recent(post.text, attempt)
+            publisher = publisher_for_channel(channel, rt.settings.token_key, rt.settings.practice_outbox_path)
+            found = publisher.find_recent(post.text, attempt)
         except pub.CannotTellError as exc:
             return _needs_human(rt, publication_id, f"{exc.user_message} A senior leader must decide.")
         except (pub.PausedError, pub.NeedsReconnectError) as exc:

@@ -105,7 +105,7 @@ def send_publication(rt: Runtime, publication_id: int, build: RequestBuilder) ->
         publication = _get(session, publication_id)
         post, channel = _post(session, publication), _channel(session, publication)
         try:
-            publisher = publisher_for_channel(channel, rt.settings.token_key)
+            publisher = publisher_for_channel(channel, rt.settings.token_key, rt.settings.practice_outbox_path)
             request = replace(build(session, post), attempt=attempt_for(session, publication, post))
             # The same pictures, re-encoded smaller where this network takes fewer bytes.
             limits = limits_of(publisher, channel.kind)
@@ -184,6 +184,8 @@ def record_sent(rt: Runtime, publication_id: int, published: pub.Published, *, s
             return False  # settled meanwhile (a senior leader's decision): theirs stands
         publication.state, publication.remote_id, publication.url = PublicationState.PUBLISHED, published.remote_id, published.url
         publication.published_at, publication.claimed_until, publication.last_error = rt.clock(), None, ""
+        if ChannelKind(_channel(session, publication).kind).local:  # a copy on this server: kept a set time only
+            publication.local_kept_until = rt.clock() + timedelta(days=rt.settings.outbox_retention_days)
         _keep_secret(session, publication, secret)
         extra = {"evidence": evidence} if evidence else {}
         audit.record(session, None, "publication.published", _post(session, publication),

@@ -28,8 +28,13 @@ class FacebookForm(FlaskForm):
     page_token = PasswordField("Page access token", validators=[Length(max=1000)])
 
 
+class PracticeOutboxForm(FlaskForm):
+    """Nothing to type: the practice outbox is a folder on this server."""
+
+
 FORMS: dict[ChannelKind, type[FlaskForm]] = {
     ChannelKind.BLUESKY: BlueskyForm,
     ChannelKind.MASTODON: MastodonForm,
     ChannelKind.FACEBOOK: FacebookForm,
+    ChannelKind.OUTBOX: PracticeOutboxForm,
 }

@@ -1,4 +1,7 @@
-"""The Networks page: connect, test and disconnect Bluesky, Mastodon and a Facebook Page. Senior leaders only."""
+"""The Networks page: connect, test and disconnect Bluesky, Mastodon, a Facebook Page and the practice outbox.
+
+Senior leaders only.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +69,8 @@ def connect(kind: str) -> Response | tuple[str, int]:
     fields = {name: str(value or "") for name, value in form.data.items() if name != "csrf_token"}
     db = db_session()
     try:
-        channel = channels.connect(db, current_user, _settings().token_key, network, fields, utcnow())
+        channel = channels.connect(db, current_user, _settings().token_key, network, fields, utcnow(),
+                                   _settings().practice_outbox_path)
     except ServiceError as exc:
         db.rollback()
         show_errors(form, exc)
@@ -84,7 +88,8 @@ def test(channel_id: int) -> Response:
         return redirect(url_for("channels.index"))
     db = db_session()
     try:
-        result = channels.test_connection(db, current_user, _settings().token_key, channel_id, utcnow())
+        result = channels.test_connection(db, current_user, _settings().token_key, channel_id, utcnow(),
+                                           _settings().practice_outbox_path)
     except NotFoundError as exc:
         flash(exc.user_message, "error")
         return redirect(url_for("channels.index"))
@@ -107,5 +112,6 @@ def disconnect(channel_id: int) -> Response | str:
         return render_template("channels/disconnect.html", channel=channel, action=form)
     channels.disconnect(db, current_user, channel_id, utcnow())
     db.commit()
-    flash(f"The school's {channel.kind.label} is disconnected: its password or token is forgotten.", "success")
+    forgotten = "no more posts go there" if channel.kind.local else "its password or token is forgotten"
+    flash(f"The school's {channel.kind.label} is disconnected: {forgotten}.", "success")
     return redirect(url_for("channels.index"))
