@@ -31,7 +31,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/tripposter db upgrade
-	$(BIN)/tripposter seed-demo --if-empty
+	$(BIN)/tripposter seed-demo --if-empty --url http://$(HOST):$(PORT)
 	@# The worker publishes in the background; it stops when the web server does.
 	$(BIN)/tripposter worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/tripposter run --host $(HOST) --port $(PORT)

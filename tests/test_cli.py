@@ -24,6 +24,13 @@ def test_seed_demo_creates_a_school_with_a_trip_today(app: Flask, db: Session) -
     trip = db.scalars(select(Trip)).one()
     assert trip.pupils_without_photo_consent > 0
     assert {u.role for u in db.scalars(select(User))} == set(Role)
+    assert "Sign in at http://127.0.0.1:5000 with:" in result.output
+
+
+def test_seed_demo_prints_where_make_run_serves_the_app(app: Flask, db: Session) -> None:
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--url", "http://127.0.0.1:5077"])
+    assert result.exit_code == 0, result.output
+    assert "Sign in at http://127.0.0.1:5077 with:" in result.output
 
 
 def test_seed_demo_posts_to_two_destinations_with_no_account_anywhere(app: Flask, db: Session) -> None:

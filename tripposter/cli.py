@@ -165,8 +165,10 @@ def _answer(value: bool | None) -> str:
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has users.")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where the app will be served, for the sign-in line it prints.")
 @with_appcontext
-def seed_demo(if_empty: bool) -> None:
+def seed_demo(if_empty: bool, url: str) -> None:
     """Create a demo school: three staff, thirty pupils and a trip running today."""
     from .models import utcnow
     from .services.networks import channels
@@ -183,7 +185,7 @@ def seed_demo(if_empty: bool) -> None:
         settings = current_app.config["TRIPPOSTER_SETTINGS"]
         channels.connect_practice_outbox(session, None, settings.token_key, settings.practice_outbox_path, utcnow())
     click.echo("Demo school created; posts go to the outbox and the practice outbox. "
-               "Sign in at http://127.0.0.1:5000 with:")
+               f"Sign in at {url} with:")
     for login in logins:
         click.echo(f"  {login.role.label:<14} {login.email:<22} {login.password}")
 
