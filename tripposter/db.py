@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
+
+Row = TypeVar("Row")
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -35,6 +38,34 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def required(session: Session, model: type[Row], key: object, what: str) -> Row:
+    """``session.get`` for a row that must be there: its absence is a bug or a race, so raise.
+
+    Raises:
+        LookupError: no ``model`` row has ``key`` (``what`` names it in the message).
+    """
+    row = session.get(model, key)
+    if row is None:
+        raise LookupError(f"{what} does not exist")
+    return row
+
+
+def compare_and_set(session: Session, row: object, *still: ColumnElement[bool], **values: object) -> bool:
+    """Update ``row`` only while ``still`` holds, and say whether it did; ``row`` is refreshed either way.
+
+    One conditional UPDATE, so of two workers (or a worker and a person) acting on the same row at
+    once exactly one wins, whatever the database's isolation level.
+    """
+    state = sa_inspect(row)
+    (key,) = state.mapper.primary_key
+    changed = session.execute(
+        update(state.mapper).where(key == state.identity[0], *still).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(row)
+    return changed.rowcount == 1
 
 
 @contextmanager

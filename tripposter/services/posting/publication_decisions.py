@@ -23,9 +23,10 @@ from datetime import datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ...db import compare_and_set
 from ...models import Channel, ChannelKind, PhotoState, Post, PostState, Publication, PublicationState, Trip, User
 from ...runtime import Runtime
 from ..audit import events as audit
@@ -166,10 +167,7 @@ def post_link(channel: Channel, url: str) -> str | None:
 def _move(session: Session, publication: Publication, expected: PublicationState, *, needs_asked: bool,
           **values: object) -> bool:
     """Compare-and-set from the state the page showed (an unknown one only while it still waits for a person)."""
-    where = [Publication.id == publication.id, Publication.state == expected]
+    still = [Publication.state == expected]
     if needs_asked:
-        where.append(Publication.needs_decision_at.is_not(None))
-    changed = session.execute(update(Publication).where(*where).values(**values)
-                              .execution_options(synchronize_session=False))
-    session.refresh(publication)
-    return changed.rowcount == 1
+        still.append(Publication.needs_decision_at.is_not(None))
+    return compare_and_set(session, publication, *still, **values)

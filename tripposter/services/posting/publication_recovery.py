@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...db import transaction
+from ...db import compare_and_set, transaction
 from ...models import Channel, ChannelKind, Photo, PhotoState, Post, PostState, Publication, PublicationState
 from ...publishers import base as pub
 from ...runtime import Runtime
@@ -141,10 +141,5 @@ def _kind(session: Session, publication: Publication) -> str:
 
 def _move(session: Session, publication: Publication, expected: PublicationState, **values: object) -> bool:
     """Change ``publication`` only if it is still ``expected`` (compare-and-set); say whether it was."""
-    changed = session.execute(
-        update(Publication).where(Publication.id == publication.id, Publication.state == expected).values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(publication)
-    return changed.rowcount == 1
+    return compare_and_set(session, publication, Publication.state == expected, **values)
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from ...db import transaction
+from ...db import compare_and_set, required, transaction
 from ...models import Channel, ChannelKind, PhotoState, Post, PostState, Publication, PublicationState, Trip
 from ...models.publications import UNSETTLED
 from ...pipeline.errors import PipelineError
@@ -194,13 +194,8 @@ def record_sent(rt: Runtime, publication_id: int, published: pub.Published, *, s
 
 
 def _still(session: Session, publication: Publication, expected: PublicationState) -> bool:
-    """Compare-and-set: take ``publication`` out of ``expected`` only if it is still there."""
-    taken = session.execute(
-        update(Publication).where(Publication.id == publication.id, Publication.state == expected)
-        .values(state=PublicationState.PUBLISHED).execution_options(synchronize_session=False)
-    )
-    session.refresh(publication)
-    return taken.rowcount == 1
+    """Compare-and-set: mark ``publication`` published only if it is still ``expected``."""
+    return compare_and_set(session, publication, Publication.state == expected, state=PublicationState.PUBLISHED)
 
 
 def record_error(rt: Runtime, publication_id: int, exc: pub.PublishError, *, secret: bytes | None = None,
@@ -273,22 +268,13 @@ def _about(session: Session, publication: Publication) -> dict[str, object]:
 
 
 def _get(session: Session, publication_id: int) -> Publication:
-    publication = session.get(Publication, publication_id)
-    if publication is None:
-        raise LookupError(f"publication {publication_id} does not exist")
-    return publication
+    return required(session, Publication, publication_id, f"publication {publication_id}")
 
 
 def _post(session: Session, publication: Publication) -> Post:
-    post = session.get(Post, publication.post_id)
-    if post is None:
-        raise LookupError(f"publication {publication.id} has no post")
-    return post
+    return required(session, Post, publication.post_id, f"the post of publication {publication.id}")
 
 
 def _channel(session: Session, publication: Publication) -> Channel:
-    channel = session.get(Channel, publication.channel_id)
-    if channel is None:
-        raise LookupError(f"publication {publication.id} has no channel")
-    return channel
+    return required(session, Channel, publication.channel_id, f"the channel of publication {publication.id}")
 

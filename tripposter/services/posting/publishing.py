@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ...db import transaction
+from ...db import required, transaction
 from ...errors import UserFacingError
 from ...models import Fate, Photo, PhotoState, Post, PostState, Trip, User
 from ...pipeline.errors import PipelineError
@@ -274,17 +274,11 @@ def _paused(session: Session, rt: Runtime) -> bool:
 
 
 def get_post(session: Session, post_id: int) -> Post:
-    post = session.get(Post, post_id)
-    if post is None:
-        raise LookupError(f"post {post_id} does not exist")
-    return post
+    return required(session, Post, post_id, f"post {post_id}")
 
 
 def _trip(session: Session, post: Post) -> Trip:
-    trip = session.get(Trip, post.trip_id)
-    if trip is None:
-        raise LookupError(f"post {post.id} has no trip")
-    return trip
+    return required(session, Trip, post.trip_id, f"the trip of post {post.id}")
 
 
 def due_posts(session: Session, now: datetime) -> list[int]:

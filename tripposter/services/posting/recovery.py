@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...db import transaction
+from ...db import compare_and_set, transaction
 from ...models import Fate, PhotoState, Post, PostState, User
 from ...publishers import base as pub
 from ...runtime import Runtime
@@ -112,12 +112,7 @@ def reconcile_unknown(rt: Runtime, post_id: int) -> str:
 
 def _move(session: Session, post: Post, expected: PostState, **values: object) -> bool:
     """Change ``post`` only if it is still in state ``expected`` (compare-and-set); say whether it was."""
-    changed = session.execute(
-        update(Post).where(Post.id == post.id, Post.state == expected).values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(post)
-    return changed.rowcount == 1
+    return compare_and_set(session, post, Post.state == expected, **values)
 
 
 def _twin_unsettled(session: Session, post: Post) -> bool:
